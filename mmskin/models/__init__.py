@@ -1,0 +1,1 @@
+from . import detectors, losses, roi_heads  # noqa: F401  registers

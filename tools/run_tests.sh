@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Installs the environment if needed, then runs the whole test suite.
+# Extra arguments go to pytest. The run fails when no test ran, when any test
+# was skipped (set MMSKIN_ALLOW_SKIPS=1 to accept skips) or when any failed.
+set -euo pipefail
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+bash "$repo/tools/setup_env.sh"
+VENV=${VENV:-$repo/.venv}
+cd "$repo"
+report=$(mktemp -d)/junit.xml
+set +e
+"$VENV/bin/python" -m pytest tests --junitxml="$report" "$@"
+rc=$?
+set -e
+if [ "$rc" -ne 0 ]; then
+  [ "$rc" -eq 5 ] && echo "[run_tests] error: pytest collected no tests" >&2
+  exit "$rc"
+fi
+"$VENV/bin/python" - "$report" <<'PY'
+import os
+import sys
+import xml.etree.ElementTree as ET
+
+root = ET.parse(sys.argv[1]).getroot()
+suites = [root] if root.tag == 'testsuite' else list(root)
+tests = sum(int(s.get('tests', 0)) for s in suites)
+skipped = sum(int(s.get('skipped', 0)) for s in suites)
+bad = sum(int(s.get('failures', 0)) + int(s.get('errors', 0)) for s in suites)
+print(f'[run_tests] {tests} tests, {skipped} skipped, {bad} failed')
+if tests == 0 or bad:
+    sys.exit('[run_tests] error: no test ran or some failed')
+if skipped and os.environ.get('MMSKIN_ALLOW_SKIPS') != '1':
+    sys.exit('[run_tests] error: skipped tests count as failures here '
+             '(MMSKIN_ALLOW_SKIPS=1 accepts them)')
+PY
