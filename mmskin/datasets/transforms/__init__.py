@@ -1,1 +1,12 @@
+"""Pipeline transforms for the paper's data preparation (II-A).
 
+Resizing, padding, flipping and packing are mmdet's; these add what mmdet
+lacks: a mask-aware affine, a continuous brightness factor, Gaussian blur and
+the box recomputed from the mask.
+"""
+from .geometric import BoxFromMask, RandomAffineWithMasks  # registers them
+from .photometric import GaussianBlur, UniformBrightness  # registers them
+
+__all__ = [
+    'BoxFromMask', 'GaussianBlur', 'RandomAffineWithMasks', 'UniformBrightness'
+]

@@ -1,0 +1,56 @@
+"""What ``tools/train.py``, ``tools/test.py`` and ``tools/infer.py`` share:
+command-line overrides, work directory, checkpoint trust and resume."""
+import os.path as osp
+from typing import Optional
+
+from mmengine.config import Config
+from mmengine.runner.checkpoint import find_latest_checkpoint
+
+from mmskin.utils import trust_checkpoint
+
+
+class ConfigError(ValueError):
+    """A config or command line that cannot run, with the reason."""
+
+
+def apply_common_args(cfg: Config, args) -> None:
+    """Launcher, ``--cfg-options`` and the work directory, as mmdet's tools do.
+
+    The work directory is ``--work-dir``, else the config's ``work_dir``, else
+    ``work_dirs/<config name>``. Checkpoints inside it and the config's
+    ``load_from`` are trusted (``mmskin.utils.trust_checkpoint``).
+    """
+    cfg.launcher = args.launcher
+    if args.cfg_options is not None:
+        cfg.merge_from_dict(args.cfg_options)
+    if args.work_dir is not None:
+        cfg.work_dir = args.work_dir
+    elif cfg.get('work_dir') is None:
+        cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(cfg.filename))[0])
+    trust_checkpoint(cfg.work_dir)
+    trust_checkpoint(cfg.get('load_from'))
+
+
+def resolve_resume(cfg: Config, resume: Optional[str]) -> None:
+    """Apply ``--resume`` (``'auto'``: the latest checkpoint in the work dir).
+
+    Unlike mmengine, which silently starts afresh when asked to resume from an
+    empty work directory, this raises :class:`ConfigError`.
+    """
+    if resume is None:
+        return
+    if resume == 'auto':
+        latest = find_latest_checkpoint(cfg.work_dir)
+        if latest is None:
+            raise ConfigError(f'--resume: no checkpoint to resume from in {cfg.work_dir} '
+                              '(no last_checkpoint record and no *.pth file); start without '
+                              '--resume or pass the checkpoint path')
+        if not osp.isfile(latest):
+            raise ConfigError(f'--resume: {osp.join(cfg.work_dir, "last_checkpoint")} names '
+                              f'{latest}, which does not exist')
+        resume = latest
+    elif not resume.startswith(('http://', 'https://')) and not osp.isfile(resume):
+        raise ConfigError(f'--resume: checkpoint file {resume} does not exist')
+    cfg.resume = True
+    cfg.load_from = resume
+    trust_checkpoint(resume)

@@ -1,0 +1,111 @@
+"""Loading mmengine checkpoints under torch >= 2.6.
+
+torch >= 2.6 loads with ``weights_only=True`` by default. mmengine 0.10.7 calls
+``torch.load`` without the argument, and its own checkpoints pickle the
+runner's ``MessageHub`` (``HistoryBuffer`` objects whose bound methods are
+stored through ``builtins.getattr``), so ``--resume`` and ``load_from`` of an
+mmengine checkpoint fail. Allow-listing ``getattr`` would let any file run
+code, so instead:
+
+* every checkpoint is first loaded with ``weights_only=True``;
+* only if that fails, and the file is one the user named (``load_from``,
+  ``--resume``, the checkpoint argument of the test/inference tools, or a
+  checkpoint inside the run's own work directory), it is loaded in full;
+* any other file that needs more than weights (e.g. a pretrained model named
+  in a config's ``init_cfg``) raises :class:`UntrustedCheckpointError`
+  naming the file.
+
+:func:`trust_checkpoint` marks a file, URL or folder as named by the user.
+Importing :mod:`mmskin` installs the loaders for local paths and http(s) URLs
+in mmengine's ``CheckpointLoader``.
+"""
+import os
+import os.path as osp
+import pickle
+from typing import Any, Optional, Set
+from urllib.parse import urlparse
+
+import torch
+from mmengine.dist import get_dist_info
+from mmengine.logging import print_log
+from mmengine.runner.checkpoint import CheckpointLoader
+
+_trusted: Set[str] = set()
+
+
+class UntrustedCheckpointError(RuntimeError):
+    """A checkpoint holds Python objects and was not named by the user."""
+
+
+def _key(path: str) -> str:
+    if path.startswith(('http://', 'https://')):
+        return path
+    return osp.realpath(osp.expanduser(path))
+
+
+def trust_checkpoint(path: Optional[str]) -> None:
+    """Allow a checkpoint file, URL, or every file under a folder, to be
+    loaded in full (not only its tensors). ``None`` is ignored."""
+    if path:
+        _trusted.add(_key(str(path)))
+
+
+def is_trusted(path: str) -> bool:
+    """Whether ``path`` (or a folder holding it) was passed to
+    :func:`trust_checkpoint`."""
+    key = _key(path)
+    return any(key == t or key.startswith(t.rstrip(os.sep) + os.sep) for t in _trusted)
+
+
+def load_checkpoint_file(filename: str, map_location: Any = None, *,
+                         trusted: bool = False) -> Any:
+    """``torch.load`` that keeps ``weights_only=True`` unless the file is
+    trusted (see the module docstring)."""
+    try:
+        return torch.load(filename, map_location=map_location, weights_only=True)
+    except pickle.UnpicklingError as err:
+        if not (trusted or is_trusted(filename)):
+            raise UntrustedCheckpointError(
+                f'{filename}: the checkpoint holds Python objects besides tensors, so '
+                'torch refuses it with weights_only=True. Load it only if you trust it: '
+                'name it as load_from / --resume / the checkpoint argument, or call '
+                'mmskin.utils.trust_checkpoint() on it.') from err
+        print_log(f'{filename}: loading a trusted mmengine checkpoint in full '
+                  '(weights_only=False)', logger='current')
+        return torch.load(filename, map_location=map_location, weights_only=False)
+
+
+def _load_from_local(filename: str, map_location: Any = None) -> Any:
+    filename = osp.expanduser(filename)
+    if not osp.isfile(filename):
+        raise FileNotFoundError(f'{filename} can not be found.')
+    return load_checkpoint_file(filename, map_location)
+
+
+def _download(url: str, model_dir: Optional[str]) -> str:
+    model_dir = model_dir or osp.join(torch.hub.get_dir(), 'checkpoints')
+    os.makedirs(model_dir, exist_ok=True)
+    cached = osp.join(model_dir, osp.basename(urlparse(url).path))
+    if not osp.exists(cached):
+        print_log(f'Downloading {url} to {cached}', logger='current')
+        torch.hub.download_url_to_file(url, cached, progress=False)
+    return cached
+
+
+def _load_from_http(filename: str, map_location: Any = None,
+                    model_dir: Optional[str] = None, progress: bool = False) -> Any:
+    # As mmengine's loader: rank 0 downloads first, the others then read the
+    # cached file.
+    rank, world_size = get_dist_info()
+    if rank == 0:
+        cached = _download(filename, model_dir)
+    if world_size > 1:
+        torch.distributed.barrier()
+        if rank > 0:
+            cached = _download(filename, model_dir)
+    return load_checkpoint_file(cached, map_location, trusted=is_trusted(filename))
+
+
+CheckpointLoader.register_scheme(prefixes='', loader=_load_from_local, force=True)
+CheckpointLoader.register_scheme(
+    prefixes=('http://', 'https://'), loader=_load_from_http, force=True)

@@ -1,0 +1,71 @@
+"""Train a model: ``python tools/train.py CONFIG [--work-dir DIR] [--resume [CKPT]] ...``.
+
+The flags are MMDetection's. Checkpoints named by ``load_from`` or ``--resume``
+and those in the work directory are trusted to be loaded in full under
+torch >= 2.6 (see ``mmskin/utils/checkpoint.py``).
+"""
+import argparse
+import os
+import os.path as osp
+import sys
+
+from mmengine.config import Config, DictAction
+from mmengine.registry import RUNNERS
+from mmengine.runner import Runner
+
+import mmskin  # noqa: F401  registers modules and the checkpoint loaders
+from mmskin.apis.runner_setup import ConfigError, apply_common_args, resolve_resume
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description='Train an mmskin model')
+    parser.add_argument('config', help='train config file path')
+    parser.add_argument('--work-dir', help='the dir to save logs and models')
+    parser.add_argument(
+        '--amp', action='store_true', default=False,
+        help='enable automatic-mixed-precision training')
+    parser.add_argument(
+        '--auto-scale-lr', action='store_true',
+        help='scale the learning rate linearly with the total batch size '
+        '(base: auto_scale_lr.base_batch_size in the config)')
+    parser.add_argument(
+        '--resume', nargs='?', type=str, const='auto',
+        help='resume from this checkpoint, or without a value from the latest '
+        'checkpoint in the work directory')
+    parser.add_argument(
+        '--cfg-options', nargs='+', action=DictAction,
+        help='override settings in the config, key=value pairs')
+    parser.add_argument(
+        '--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
+        default='none', help='job launcher')
+    # torch.distributed.launch passes --local-rank; torchrun sets LOCAL_RANK.
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = parser.parse_args()
+    if 'LOCAL_RANK' not in os.environ:
+        os.environ['LOCAL_RANK'] = str(args.local_rank)
+    return args
+
+
+def main():
+    args = parse_args()
+    cfg = Config.fromfile(args.config)
+    try:
+        apply_common_args(cfg, args)
+        if args.amp:
+            cfg.optim_wrapper.type = 'AmpOptimWrapper'
+            cfg.optim_wrapper.loss_scale = 'dynamic'
+        if args.auto_scale_lr:
+            if 'base_batch_size' not in cfg.get('auto_scale_lr', {}):
+                raise ConfigError(f'{args.config}: --auto-scale-lr needs '
+                                  'auto_scale_lr.base_batch_size in the config')
+            cfg.auto_scale_lr.enable = True
+        resolve_resume(cfg, args.resume)
+    except ConfigError as err:
+        sys.exit(f'error: {err}')
+
+    runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
+    runner.train()
+
+
+if __name__ == '__main__':
+    main()
