@@ -54,3 +54,18 @@ def resolve_resume(cfg: Config, resume: Optional[str]) -> None:
     cfg.resume = True
     cfg.load_from = resume
     trust_checkpoint(resume)
+
+
+def set_isic_out_dir(cfg: Config, out_dir: str) -> None:
+    """Make the ISIC metrics of ``test_evaluator`` write their per-image files
+    (CSV, mask PNGs, Part 3 CSV) into ``out_dir``."""
+    evaluator = cfg.test_evaluator
+    metrics = evaluator if isinstance(evaluator, (list, tuple)) else [evaluator]
+    found = False
+    for metric in metrics:
+        if str(metric.get('type', '')).startswith('ISIC'):
+            metric['out_dir'] = out_dir
+            found = True
+    if not found:
+        raise ConfigError(f'{cfg.filename}: test_evaluator has no ISIC metric to write '
+                          f'{out_dir} (expected ISICSegMetric / ISICClsMetric)')

@@ -1,0 +1,75 @@
+"""Test a model with the ISIC metrics:
+``python tools/test.py CONFIG CHECKPOINT [--isic-out DIR] [--out F.pkl] [--show-dir D]``.
+
+Prints the segmentation (JA, DI, AC, SE, SP, thresholded JA) and
+classification (AC, AUC, AP, SE, SP) tables. With ``--isic-out DIR`` it also
+writes the per-image CSV, the predicted masks as ISIC-named 0/255 PNGs and
+the Part 3 submission CSV (see the README).
+"""
+import argparse
+import os
+import sys
+
+from mmengine.config import Config, DictAction
+from mmengine.registry import RUNNERS
+from mmengine.runner import Runner
+
+import mmskin  # noqa: F401  registers modules and the checkpoint loaders
+from mmdet.engine.hooks.utils import trigger_visualization_hook
+from mmdet.evaluation import DumpDetResults
+from mmskin.apis.runner_setup import ConfigError, apply_common_args, set_isic_out_dir
+from mmskin.utils import trust_checkpoint
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description='Test an mmskin model with the ISIC metrics')
+    parser.add_argument('config', help='test config file path')
+    parser.add_argument('checkpoint', help='checkpoint file')
+    parser.add_argument('--work-dir', help='the dir to save the evaluation metrics')
+    parser.add_argument(
+        '--isic-out', help='folder for per-image CSV, ISIC mask PNGs and the Part 3 CSV')
+    parser.add_argument('--out', help='dump raw predictions to a pickle file')
+    parser.add_argument('--show', action='store_true', help='show prediction results')
+    parser.add_argument(
+        '--show-dir', help='save painted images under work_dir/<timestamp>/SHOW_DIR')
+    parser.add_argument('--wait-time', type=float, default=2, help='the interval of show (s)')
+    parser.add_argument(
+        '--cfg-options', nargs='+', action=DictAction,
+        help='override settings in the config, key=value pairs')
+    parser.add_argument(
+        '--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
+        default='none', help='job launcher')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = parser.parse_args()
+    if 'LOCAL_RANK' not in os.environ:
+        os.environ['LOCAL_RANK'] = str(args.local_rank)
+    return args
+
+
+def main():
+    args = parse_args()
+    cfg = Config.fromfile(args.config)
+    try:
+        apply_common_args(cfg, args)
+        if not args.checkpoint.startswith(('http://', 'https://')) and \
+                not os.path.isfile(args.checkpoint):
+            raise ConfigError(f'checkpoint file {args.checkpoint} does not exist')
+        if args.out is not None and not args.out.endswith(('.pkl', '.pickle')):
+            raise ConfigError(f'--out {args.out}: the dump file must end in .pkl')
+        cfg.load_from = args.checkpoint
+        trust_checkpoint(args.checkpoint)
+        if args.isic_out:
+            set_isic_out_dir(cfg, args.isic_out)
+    except ConfigError as err:
+        sys.exit(f'error: {err}')
+    if args.show or args.show_dir:
+        cfg = trigger_visualization_hook(cfg, args)
+
+    runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
+    if args.out is not None:
+        runner.test_evaluator.metrics.append(DumpDetResults(out_file_path=args.out))
+    runner.test()
+
+
+if __name__ == '__main__':
+    main()
