@@ -29,8 +29,10 @@ fi
 py=$VENV/bin/python
 pip() { "$py" -m pip install --disable-pip-version-check -q "$@"; }
 
-# mmcv 2.1.0's setup.py imports pkg_resources, which setuptools>=70 dropped.
-pip "setuptools<70" wheel
+# mmcv's setup.py and mmengine (resolving 'mmdet::' config bases) import
+# pkg_resources, which setuptools 81 dropped; torch 2.13 asks for >= 77.
+setuptools_spec="setuptools>=77,<81"
+pip "$setuptools_spec" wheel
 echo "[setup_env] installing $TORCH_SPEC"
 pip "$TORCH_SPEC"
 

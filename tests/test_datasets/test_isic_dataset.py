@@ -1,0 +1,107 @@
+"""ISICDataset with the base config's train and test pipelines on a tiny COCO
+file of odd image formats."""
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from mmdet.registry import DATASETS
+from mmengine.config import Config
+from mmengine.registry import init_default_scope
+from pycocotools import mask as mask_utils
+
+import mmskin  # noqa: F401  registers ISICDataset and the transforms
+from mmskin.datasets import ISIC_CLASSES, tight_box
+
+CONFIG = Path(__file__).resolve().parents[2] / 'configs/_base_/datasets/isic_instance.py'
+
+# (file name, height, width, category id or None for no annotation, writer)
+IMAGES = [
+    ('rgb.jpg', 90, 150, 1, lambda img: img),
+    ('gray.png', 120, 80, 2, lambda img: img[..., 0]),
+    ('gray16.png', 70, 110, 1, lambda img: img[..., 0].astype(np.uint16) * 257),
+    ('rgba.png', 60, 90, 2, lambda img: np.dstack([img, np.full(img.shape[:2], 255, np.uint8)])),
+    ('no_lesion.jpg', 50, 50, None, lambda img: img),
+]
+
+
+@pytest.fixture(scope='module')
+def data_root(tmp_path_factory) -> Path:
+    """An ISIC-like data root with annotations/tiny.json (COCO instances,
+    RLE masks, one lesion per image but the last)."""
+    root = tmp_path_factory.mktemp('isic')
+    (root / 'images').mkdir()
+    rng = np.random.default_rng(0)
+    images, anns = [], []
+    for index, (name, h, w, category, write) in enumerate(IMAGES, start=1):
+        img = rng.integers(150, 220, (h, w, 3), dtype=np.uint8)
+        mask = np.zeros((h, w), np.uint8)
+        if category is not None:
+            cv2.ellipse(mask, (w // 2, h // 2), (w // 4, h // 5), 30, 0, 360, 255, -1)
+            img[mask > 0] = (40, 60, 90)
+        cv2.imwrite(str(root / 'images' / name), write(img))
+        images.append(dict(id=index, file_name=f'images/{name}', width=w, height=h,
+                           isic_id=f'ISIC_{index:07d}'))
+        if category is None:
+            continue
+        rle = mask_utils.encode(np.asfortranarray(mask > 0))
+        rle['counts'] = rle['counts'].decode()
+        x0, y0, x1, y1 = tight_box(mask).tolist()
+        anns.append(dict(id=index, image_id=index, category_id=category,
+                         bbox=[x0, y0, x1 - x0, y1 - y0], area=int((mask > 0).sum()),
+                         segmentation=rle, iscrowd=0))
+    coco = dict(images=images, annotations=anns,
+                categories=[dict(id=i + 1, name=n) for i, n in enumerate(ISIC_CLASSES)])
+    (root / 'annotations').mkdir()
+    (root / 'annotations' / 'tiny.json').write_text(json.dumps(coco))
+    return root
+
+
+def _dataset(data_root: Path, split: str):
+    init_default_scope('mmdet')
+    cfg = Config.fromfile(str(CONFIG))
+    dataset_cfg = cfg[f'{split}_dataloader'].dataset
+    dataset_cfg.update(data_root=str(data_root), ann_file='annotations/tiny.json')
+    return DATASETS.build(dataset_cfg)
+
+
+def test_train_pipeline_gives_square_inputs_with_box_of_mask(data_root):
+    dataset = _dataset(data_root, 'train')
+    assert dataset.metainfo['classes'] == ISIC_CLASSES
+    # filter_empty_gt drops the image without a lesion.
+    assert len(dataset) == len(IMAGES) - 1
+    expected_labels = [category - 1 for *_, category, _ in IMAGES[:-1]]
+    np.random.seed(0)
+    for _ in range(2):  # two draws of the augmentation per image
+        for index, label in enumerate(expected_labels):
+            sample = dataset[index]
+            inputs, instances = sample['inputs'], sample['data_samples'].gt_instances
+            assert tuple(inputs.shape) == (3, 1024, 1024)
+            assert str(inputs.dtype) == 'torch.uint8'
+            masks = instances.masks.to_ndarray()
+            assert masks.shape == (1, 1024, 1024)
+            assert set(np.unique(masks)) == {0, 1}
+            np.testing.assert_array_equal(instances.bboxes.numpy()[0], tight_box(masks[0]))
+            assert instances.labels.tolist() == [label]
+
+
+def test_test_pipeline_keeps_ground_truth_at_original_size(data_root):
+    dataset = _dataset(data_root, 'test')
+    assert len(dataset) == len(IMAGES)  # nothing filtered at test time
+    for index, (name, h, w, category, _) in enumerate(IMAGES):
+        sample = dataset[index]
+        data_sample = sample['data_samples']
+        assert tuple(sample['inputs'].shape) == (3, 1024, 1024)
+        assert data_sample.img_id == index + 1
+        assert data_sample.img_path.endswith(name)
+        assert data_sample.ori_shape == (h, w)
+        np.testing.assert_allclose(data_sample.scale_factor, [1024 / max(h, w)] * 2, rtol=1e-2)
+        masks = data_sample.gt_instances.masks.to_ndarray()
+        if category is None:
+            assert masks.shape == (0, h, w)
+            continue
+        assert masks.shape == (1, h, w)
+        np.testing.assert_array_equal(
+            data_sample.gt_instances.bboxes.numpy()[0], tight_box(masks[0]))
+        assert data_sample.gt_instances.labels.tolist() == [category - 1]
