@@ -31,6 +31,7 @@ model = dict(
     rpn_head=dict(
         # Eq. (2): focal loss with alpha on both terms, beta = 2.
         loss_cls=dict(
+            _delete_=True,
             type='SkinFocalLoss',
             use_sigmoid=True,
             alpha=0.25,
@@ -41,7 +42,8 @@ model = dict(
         # divides both RPN terms by the ~256 sampled anchors, so rho = 10
         # corresponds to loss_weight = 10 * 256 / 2400 ~ 1.0
         # (mmskin/models/losses/focal_loss.py).
-        loss_bbox=dict(type='SmoothL1Loss', beta=1.0, loss_weight=1.0)),
+        loss_bbox=dict(
+            _delete_=True, type='SmoothL1Loss', beta=1.0, loss_weight=1.0)),
     roi_head=dict(
         bbox_head=dict(
             # Keeps each detection's softmax over {background, benign,
@@ -50,19 +52,22 @@ model = dict(
             num_classes=num_classes,
             # Classify subnet: Eq. (2) in its softmax form.
             loss_cls=dict(
+                _delete_=True,
                 type='SkinFocalLoss',
                 use_sigmoid=False,
                 alpha=0.25,
                 beta=2.0,
                 loss_weight=1.0),
             # Detect subnet: Eq. (3), "the same as" the RPN's (Eq. 4).
-            loss_bbox=dict(type='SmoothL1Loss', beta=1.0, loss_weight=1.0)),
+            loss_bbox=dict(
+            _delete_=True, type='SmoothL1Loss', beta=1.0, loss_weight=1.0)),
         mask_head=dict(
             num_classes=num_classes,
             # Segment subnet: Eq. (5), per-pixel BCE + delta * Jaccard
             # distance with delta = 100.
-            loss_mask=dict(type='BCEJaccardLoss', delta=100.0,
-                           loss_weight=1.0))),
+            loss_mask=dict(
+                _delete_=True, type='BCEJaccardLoss', delta=100.0,
+                loss_weight=1.0))),
     train_cfg=dict(
         rpn=dict(
             # II-B-2: positive IoU > 0.7, negative < 0.3 (mmdet's defaults),
