@@ -7,9 +7,10 @@ default_hooks = dict(
     logger=dict(type='LoggerHook', interval=50),
     param_scheduler=dict(type='ParamSchedulerHook'),
     # One paper epoch is 1000 iterations: a checkpoint per epoch, the last
-    # few kept; `--resume` picks up the newest complete one.
+    # few kept; `--resume` picks up the newest one. Written atomically, so a
+    # job killed while saving never leaves a truncated checkpoint behind.
     checkpoint=dict(
-        type='CheckpointHook', by_epoch=False, interval=1000,
+        type='AtomicCheckpointHook', by_epoch=False, interval=1000,
         max_keep_ckpts=3, save_last=True),
     sampler_seed=dict(type='DistSamplerSeedHook'),
     visualization=dict(type='DetVisualizationHook'))

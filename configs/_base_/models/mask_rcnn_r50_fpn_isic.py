@@ -60,7 +60,8 @@ model = dict(
                 loss_weight=1.0),
             # Detect subnet: Eq. (3), "the same as" the RPN's (Eq. 4).
             loss_bbox=dict(
-            _delete_=True, type='SmoothL1Loss', beta=1.0, loss_weight=1.0)),
+                _delete_=True, type='SmoothL1Loss', beta=1.0,
+                loss_weight=1.0)),
         mask_head=dict(
             num_classes=num_classes,
             # Segment subnet: Eq. (5), per-pixel BCE + delta * Jaccard

@@ -1,6 +1,11 @@
 # training schedule: the paper's three phases (III-B). One paper "epoch" is
-# 1000 iterations; 40 + 80 + 40 epochs.
+# 1000 iterations; 40 + 80 + 40 epochs. Each `*_begin` is the first
+# (0-based) iteration of its phase. A config that shrinks the schedule must
+# override train_cfg.max_iters, the LinearLR end, the MultiStepLR milestone
+# and the hook's phases together: their values are fixed when this file is
+# read.
 iters_per_epoch = 1000
+warmup_iters = 500
 phase2_begin = 40 * iters_per_epoch  # RPN and up start training
 phase3_begin = 120 * iters_per_epoch  # everything trains, lr 1e-4
 max_iters = 160 * iters_per_epoch
@@ -20,11 +25,50 @@ optim_wrapper = dict(
 # phase 3, 1e-4 after.
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.001, by_epoch=False, begin=0,
-         end=500),
+         end=warmup_iters),
     dict(type='MultiStepLR', by_epoch=False, begin=0, end=max_iters,
          milestones=[phase3_begin], gamma=0.1),
 ]
 
-# The paper trains with 2 images per GPU on one GPU ("1 x 2");
-# `--auto-scale-lr` scales lr linearly with the total batch.
+# Which layers train in each phase (ThreePhaseTrainingHook; the model is
+# built fully trainable and the hook freezes the rest).
+# - Phase 1, "the three convolution subnets": the RoI heads (classify,
+#   detect, segment). The RPN and FPN stay as initialised.
+# - Phase 2, "the layers from the RPN and up": RPN, FPN, RoI heads, and the
+#   last two ResNet stages (mmdet backbone.layer3 and layer4 = res4, res5).
+#   The paper's TensorFlow setup (SGD lr 1e-3, momentum 0.9, weight decay
+#   1e-4, 1000 training and 50 validation steps per epoch, 2 images per
+#   GPU, 40/120/160 cumulative epochs, lr / 10 in the last phase) is that of
+#   Matterport's Mask R-CNN COCO script, whose second phase is layers='4+':
+#   "ResNet stage 4 and up" (res4, res5, FPN, RPN, heads).
+#   Matterport's first phase ('heads') also trains the RPN and FPN; we keep
+#   the paper's words (subnets only). Add 'rpn_head' and 'neck' to phase 1
+#   to train as Matterport does.
+# - Phase 3: everything, lr 1e-4 (the MultiStepLR milestone above).
+train_phases = [
+    dict(begin=0, trainable=['roi_head']),
+    dict(begin=phase2_begin,
+         trainable=['backbone.layer3', 'backbone.layer4', 'neck', 'rpn_head',
+                    'roi_head']),
+    dict(begin=phase3_begin, trainable='all'),
+]
+custom_hooks = [
+    dict(type='ThreePhaseTrainingHook', phases=train_phases),
+    # Anchor and RoI sampling repeat exactly after --resume.
+    dict(type='IterationSeedHook'),
+]
+
+# Frozen parameters get no gradient: DDP must look for unused parameters.
+# device_ids=None lets DDP use the module's own device (mmengine's default,
+# [LOCAL_RANK], fails for a model on the CPU).
+model_wrapper_cfg = dict(
+    type='MMDistributedDataParallel',
+    find_unused_parameters=True,
+    broadcast_buffers=False,
+    device_ids=None)
+
+# The paper trains with 2 images per GPU on one GPU ("1 x 2") at lr 1e-3,
+# and keeps lr 1e-3 on two GPUs ("2 x 2"). `--auto-scale-lr` instead scales
+# lr linearly with the total batch (GPUs x samples per GPU) relative to
+# base_batch_size.
 auto_scale_lr = dict(enable=False, base_batch_size=2)

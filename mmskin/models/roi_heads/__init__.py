@@ -1,1 +1,3 @@
+from .lesion_bbox_head import SkinLesionBBoxHead
 
+__all__ = ['SkinLesionBBoxHead']
