@@ -104,8 +104,8 @@ def reduce_roi_loss(loss: Tensor,
 
     Same as mmdet's ``weight_reduce_loss``, except that zero RoIs with
     ``reduction='mean'`` give a zero (still attached to the graph, so DDP
-    sees every parameter used) instead of the NaN of an empty mean: an
-    image pair without positive RoIs must not poison the total loss.
+    sees every parameter used) instead of the NaN of an empty mean: a
+    batch without positive RoIs must not poison the total loss.
 
     Args:
         loss (Tensor): Per-RoI loss, shape (N,).
