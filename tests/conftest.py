@@ -1,12 +1,10 @@
 """Shared fixtures: tiny ISIC-style data and CPU-sized configs."""
 import copy
-import json
 from pathlib import Path
 
-import cv2
-import numpy as np
 import pytest
-from pycocotools import mask as mask_utils
+
+from mmskin.datasets import convert_to_coco, find_official_samples, generate_isic_layout
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / 'shared'
@@ -16,49 +14,19 @@ TINY_CHANNELS = 32
 TINY_SCALE = (128, 128)
 
 
-def _write_tiny_coco(root: Path, n: int, seed: int, name: str) -> str:
-    """Images with one elliptic lesion each, as a COCO file under root."""
-    rng = np.random.default_rng(seed)
-    img_dir = root / 'images'
-    img_dir.mkdir(parents=True, exist_ok=True)
-    images, anns = [], []
-    for i in range(n):
-        h, w = int(rng.integers(90, 130)), int(rng.integers(110, 160))
-        label = i % 2
-        img = np.full((h, w, 3), (150, 170, 205), np.uint8)
-        mask = np.zeros((h, w), np.uint8)
-        center = (int(rng.integers(w // 3, 2 * w // 3)), int(rng.integers(h // 3, 2 * h // 3)))
-        axes = (int(rng.integers(w // 8, w // 4)), int(rng.integers(h // 8, h // 4)))
-        cv2.ellipse(mask, center, axes, float(rng.uniform(0, 180)), 0, 360, 255, -1)
-        colour = (40, 50, 110) if label == 0 else (30, 20, 40)
-        img[mask > 0] = colour
-        file_name = f'images/{name}_{i:03d}.png'
-        cv2.imwrite(str(root / file_name), img)
-        rle = mask_utils.encode(np.asfortranarray(mask > 0))
-        rle['counts'] = rle['counts'].decode()
-        ys, xs = np.nonzero(mask)
-        box = [int(xs.min()), int(ys.min()), int(xs.max() - xs.min() + 1),
-               int(ys.max() - ys.min() + 1)]
-        images.append(dict(id=i + 1, file_name=file_name, width=w, height=h,
-                           isic_id=f'ISIC_{i:07d}'))
-        anns.append(dict(id=i + 1, image_id=i + 1, category_id=label + 1, bbox=box,
-                         area=int((mask > 0).sum()), segmentation=rle, iscrowd=0))
-    coco = dict(images=images, annotations=anns,
-                categories=[dict(id=1, name='benign'), dict(id=2, name='malignant')])
-    ann = root / 'annotations' / f'{name}.json'
-    ann.parent.mkdir(exist_ok=True)
-    ann.write_text(json.dumps(coco))
-    return str(ann.relative_to(root))
-
-
 @pytest.fixture(scope='session')
 def tiny_coco(tmp_path_factory):
-    """A data root with `train` (8 images) and `test` (4 images) COCO files."""
+    """Synthetic ISIC 2017 data (16 training, 6 test images, long side about
+    130 px) converted by the ISIC converter: the data root and COCO files."""
     root = tmp_path_factory.mktemp('tiny_isic')
-    return dict(
-        data_root=str(root),
-        train_ann=_write_tiny_coco(root, 8, seed=0, name='train'),
-        test_ann=_write_tiny_coco(root, 4, seed=1, name='test'))
+    generate_isic_layout(root, layout='isic2017', num_train=16, num_val=0, num_test=6,
+                         seed=0, scale=0.04, malignant_fraction=0.5)
+    anns = {}
+    for role, split in (('train', 'Training'), ('test', 'Test_v2')):
+        ann = root / 'annotations' / f'isic2017_{role}.json'
+        convert_to_coco(find_official_samples(root, 'isic2017', split), ann, progress=False)
+        anns[role] = str(ann.relative_to(root))
+    return dict(data_root=str(root), train_ann=anns['train'], test_ann=anns['test'])
 
 
 def _walk(node, fn):

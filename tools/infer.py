@@ -1,0 +1,60 @@
+"""Run a trained model on new photos and write what paper Fig. 4 shows.
+
+    python tools/infer.py CONFIG CHECKPOINT INPUT --out-dir DIR \
+        [--gt-masks DIR] [--device cpu|cuda:0] [--cfg-options KEY=VALUE ...]
+
+INPUT is one image or a folder of JPEG/PNG photos of any size. DIR receives
+``predictions.csv`` (image, p_malignant, label, score, box x0 y0 x1 y1, lesion
+area in pixels, detected), ``masks/<stem>_segmentation.png`` (0/255, the
+photo's size) and ``overlays/<stem>.jpg`` (predicted contour red, ground
+truth black with ``--gt-masks``, box, class and probability). Files that are
+not usable images are reported and skipped; the exit status is then 1.
+"""
+import argparse
+import sys
+from typing import List, Optional
+
+import torch
+from mmengine.config import DictAction
+
+from mmskin.apis.inference import init_lesion_model, list_images, run_inference
+from mmskin.apis.runner_setup import ConfigError
+
+
+def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description='Predict the lesion (class probability, box, mask) of new photos')
+    parser.add_argument('config', help='config file the checkpoint was trained with')
+    parser.add_argument('checkpoint', help='checkpoint file (trusted: loaded in full)')
+    parser.add_argument('input', help='an image, or a folder of images')
+    parser.add_argument('--out-dir', required=True, help='folder for the CSV, masks and overlays')
+    parser.add_argument(
+        '--gt-masks',
+        help='folder of ground-truth masks <stem>_segmentation.png (or _Segmentation.png), '
+        'drawn in black on the overlays')
+    parser.add_argument(
+        '--device', default='cuda:0' if torch.cuda.is_available() else 'cpu',
+        help='device to run on, e.g. cpu or cuda:0 (default: cuda:0 if available)')
+    parser.add_argument(
+        '--cfg-options', nargs='+', action=DictAction,
+        help='override settings in the config, key=value pairs')
+    return parser.parse_args(argv)
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    args = parse_args(argv)
+    try:
+        images = list_images(args.input)
+        model = init_lesion_model(args.config, args.checkpoint, args.device, args.cfg_options)
+        summary = run_inference(model, images, args.out_dir, gt_dir=args.gt_masks)
+    except (ConfigError, FileNotFoundError) as err:
+        sys.exit(f'error: {err}')
+    gt_note = (f', ground truth not drawn for {len(summary.gt_problems)}'
+               if summary.gt_problems else '')
+    print(f'processed {summary.processed}, failed {len(summary.failed)}{gt_note} '
+          f'(results in {args.out_dir})')
+    return 1 if summary.failed else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
