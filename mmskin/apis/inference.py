@@ -254,15 +254,6 @@ def predict_lesion(model: nn.Module, image: np.ndarray,
         pipeline = build_test_pipeline(model.cfg)
     data = pipeline(dict(img=image, img_id=0))
     sample = data['data_samples']
-    if 'scale_factor' in sample:
-        # The paper's pipeline pads to a fixed square (II-A-1), so img_shape
-        # is the padded size and boxes would be clipped to the padding, not
-        # to the photo; a box lying wholly in the padding then breaks mask
-        # pasting. Restore the resized size, which mmdet's own pipelines
-        # (padding in the data preprocessor) leave in img_shape.
-        height, width = sample.ori_shape[:2]
-        w_scale, h_scale = sample.scale_factor[:2]
-        sample.set_metainfo(dict(img_shape=(round(height * h_scale), round(width * w_scale))))
     batch = dict(inputs=[data['inputs']], data_samples=[sample])
     with torch.no_grad():
         sample = model.test_step(batch)[0]

@@ -1,0 +1,274 @@
+"""ISIC segmentation and classification metrics (paper III-C) for mmengine evaluators.
+
+Both metrics read the combined lesion ``pred_lesion`` that
+:class:`~mmskin.models.detectors.SkinLesionMaskRCNN` adds to each data
+sample, and the ground truth from ``gt_instances`` (the test pipeline loads
+annotations after ``Resize``, so ground-truth masks are at the original
+resolution, like the predicted lesion mask). ``process`` keeps a few
+numbers per image, never a mask, so memory does not grow with image size,
+and mmengine gathers them across ranks, which makes the metrics DDP-safe.
+
+With ``out_dir`` set, the metrics write the ISIC submission files:
+
+* ``ISICSegMetric``: ``<out_dir>/masks/ISIC_<id>_segmentation.png``
+  (0/255, original size; written in ``process``, so each rank writes its
+  own images) and ``<out_dir>/per_image.csv`` (one row per image: id,
+  ground-truth and predicted label, p_malignant, detection score, whether
+  anything was detected, box and the five segmentation scores), which
+  ``tools/analysis/plot_isic_curves.py`` reads;
+* ``ISICClsMetric``: ``<out_dir>/part3_submission.csv``, the
+  ``image_id,melanoma`` file the ISIC classification scorer takes.
+"""
+import csv
+import logging
+import math
+import os
+import os.path as osp
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Sequence
+
+import cv2
+import numpy as np
+import torch
+from mmdet.registry import METRICS
+from mmengine.evaluator import BaseMetric
+from mmengine.logging import print_log
+from terminaltables import AsciiTable
+
+from ..functional import (EMPTY_RULES, ISBI2016_SENSITIVITIES, SEG_METRICS, TJA_THRESHOLD,
+                          classification_summary, confusion_counts, per_image_scores,
+                          segmentation_summary)
+from ..isic_files import prediction_mask_name
+
+#: Columns of ``per_image.csv``.
+PER_IMAGE_COLUMNS = ('image_id', 'gt_label', 'pred_label', 'p_malignant', 'score', 'detected',
+                     'x0', 'y0', 'x1', 'y1') + SEG_METRICS
+
+
+def _to_numpy(value: Any) -> np.ndarray:
+    if isinstance(value, torch.Tensor):
+        return value.detach().cpu().numpy()
+    if hasattr(value, 'to_ndarray'):  # mmdet BitmapMasks / PolygonMasks
+        return value.to_ndarray()
+    return np.asarray(value)
+
+
+def image_id_of(data_sample: dict) -> str:
+    """The ISIC image id of a sample: its file name without extension."""
+    if data_sample.get('img_path'):
+        return Path(data_sample['img_path']).stem
+    return str(data_sample['img_id'])
+
+
+def _pred_lesion(data_sample: dict) -> dict:
+    lesion = data_sample.get('pred_lesion')
+    if lesion is None:
+        raise ValueError(f"prediction for {image_id_of(data_sample)} has no 'pred_lesion': the "
+                         "ISIC metrics need model.type='SkinLesionMaskRCNN'")
+    return lesion.to_dict() if hasattr(lesion, 'to_dict') else lesion
+
+
+def _gt_label(data_sample: dict) -> int:
+    """0 benign / 1 malignant; -1 when the image has no annotation."""
+    labels = _to_numpy(data_sample.get('gt_instances', {}).get('labels', []))
+    return int(labels.max()) if labels.size else -1
+
+
+def _gt_mask(data_sample: dict) -> np.ndarray:
+    """The union of the ground-truth masks (ISIC has one per image), bool (H, W).
+
+    Decoded annotation masks are 0/1: any non-zero pixel is lesion, as the
+    official scorer's reading of a two-valued ground-truth mask.
+    """
+    gt_instances = data_sample.get('gt_instances', {})
+    if 'masks' not in gt_instances:
+        raise ValueError(f'ground truth of {image_id_of(data_sample)} has no masks: load them '
+                         'with LoadAnnotations(with_mask=True) after Resize in the test pipeline')
+    masks = _to_numpy(gt_instances['masks'])
+    if masks.shape[0] == 0:
+        return np.zeros(data_sample['ori_shape'][:2], dtype=bool)
+    return masks.astype(bool).any(axis=0)
+
+
+def _lesion_record(data_sample: dict, lesion: dict) -> Dict[str, Any]:
+    """The per-image scalars both metrics keep."""
+    return dict(
+        image_id=image_id_of(data_sample),
+        gt_label=_gt_label(data_sample),
+        pred_label=int(lesion['label']),
+        p_malignant=float(lesion['p_malignant']),
+        score=float(lesion['score']),
+        detected=bool(lesion['detected']),
+        bbox=tuple(float(v) for v in _to_numpy(lesion['bbox'])))
+
+
+def _log_table(title: str, summary: Dict[str, float], results: List[dict]) -> None:
+    undetected = sum(not r['detected'] for r in results)
+    rows = [['metric', 'value']]
+    rows += [[name, f'{value:.4f}'] for name, value in summary.items()]
+    rows += [['images', str(len(results))], ['no detection', str(undetected)]]
+    table = AsciiTable(rows, title=title)
+    print_log('\n' + table.table, logger='current')
+
+
+def _write_csv(path: str, header: Sequence[str], rows: List[Sequence]) -> None:
+    os.makedirs(osp.dirname(path), exist_ok=True)
+    with open(path, 'w', newline='') as f:
+        writer = csv.writer(f)
+        writer.writerow(header)
+        writer.writerows(rows)
+    print_log(f'wrote {path}', logger='current')
+
+
+@METRICS.register_module()
+class ISICSegMetric(BaseMetric):
+    """ISIC lesion segmentation scores: JA, DI, AC, SE, SP, TJA and median JA.
+
+    Each image's pixel confusion counts give its scores at the original
+    resolution; the results are plain means over images (ISIC 2017 Part 1;
+    TJA is the ISIC 2018 thresholded JA). An image with no detection has an
+    empty predicted mask and is scored, never dropped.
+
+    Args:
+        empty_rule: ``'one'`` (official scorer today): an empty denominator
+            scores 1.0; ``'exclude'`` (2016/2017 platform): the image is left
+            out of that metric's mean.
+        tja_threshold: JA below it counts as 0 in TJA.
+        out_dir: if set, write the predicted masks and ``per_image.csv`` here.
+        collect_device, prefix, collect_dir: see mmengine ``BaseMetric``.
+    """
+
+    default_prefix: Optional[str] = 'isic_seg'
+
+    def __init__(self,
+                 empty_rule: str = 'one',
+                 tja_threshold: float = TJA_THRESHOLD,
+                 out_dir: Optional[str] = None,
+                 collect_device: str = 'cpu',
+                 prefix: Optional[str] = None,
+                 collect_dir: Optional[str] = None) -> None:
+        super().__init__(collect_device=collect_device, prefix=prefix, collect_dir=collect_dir)
+        if empty_rule not in EMPTY_RULES:
+            raise ValueError(f'ISICSegMetric.empty_rule must be one of {EMPTY_RULES}, '
+                             f'got {empty_rule!r}')
+        self.empty_rule = empty_rule
+        self.tja_threshold = tja_threshold
+        self.out_dir = out_dir
+
+    def process(self, data_batch: Any, data_samples: Sequence[dict]) -> None:
+        """Keep each image's confusion counts and lesion scalars; write its mask."""
+        for data_sample in data_samples:
+            lesion = _pred_lesion(data_sample)
+            record = _lesion_record(data_sample, lesion)
+            pred_mask = _to_numpy(lesion['mask']).astype(bool)
+            try:
+                counts = confusion_counts(pred_mask, _gt_mask(data_sample))
+            except ValueError as error:
+                raise ValueError(f'{record["image_id"]}: {error}') from None
+            record['counts'] = tuple(int(c) for c in counts)
+            if self.out_dir is not None:
+                self._write_mask(record['image_id'], pred_mask)
+            self.results.append(record)
+
+    def _write_mask(self, image_id: str, mask: np.ndarray) -> None:
+        mask_dir = osp.join(self.out_dir, 'masks')
+        os.makedirs(mask_dir, exist_ok=True)
+        path = osp.join(mask_dir, prediction_mask_name(image_id))
+        # 0/255: the official scorer binarises at 128, a 0/1 file would be all background.
+        if not cv2.imwrite(path, mask.astype(np.uint8) * 255):
+            raise OSError(f'{path}: could not write the predicted mask')
+
+    def compute_metrics(self, results: List[dict]) -> Dict[str, float]:
+        """Means over images, a logged table and, with ``out_dir``, ``per_image.csv``."""
+        counts = np.array([r['counts'] for r in results], dtype=np.int64).reshape(-1, 4)
+        summary = segmentation_summary(counts, self.empty_rule, self.tja_threshold)
+        _log_table(f'ISIC segmentation (empty_rule={self.empty_rule})', summary, results)
+        if self.out_dir is not None:
+            scores = per_image_scores(counts, self.empty_rule)
+            rows = [[r['image_id'], r['gt_label'], r['pred_label'], f'{r["p_malignant"]:.6f}',
+                     f'{r["score"]:.6f}', int(r['detected']), *(f'{v:.2f}' for v in r['bbox']),
+                     *(f'{scores[name][i]:.6f}' for name in SEG_METRICS)]
+                    for i, r in enumerate(results)]
+            _write_csv(osp.join(self.out_dir, 'per_image.csv'), PER_IMAGE_COLUMNS, rows)
+        return summary
+
+
+@METRICS.register_module()
+class ISICClsMetric(BaseMetric):
+    """ISIC lesion classification scores: AC, AUC, AP, SE, SP and SP at set SEs.
+
+    Uses each image's combined ``p_malignant``; an image with no detection
+    keeps the detector's ``empty_p_malignant`` and is scored, never dropped.
+    Images without a ground-truth label cannot be scored and are left out
+    with a warning.
+
+    Args:
+        positive: ``'malignant'`` (clinical convention) or ``'benign'`` (the
+            paper's III-C convention: TP = correctly classified benign).
+        threshold: a lesion is called positive iff its score > threshold.
+        sensitivities: report specificity at each of these sensitivities
+            (ISBI 2016: 0.95, 0.98, 0.99; ISIC 2017: 0.82, 0.89, 0.95).
+        empty_rule: SE (SP) when no lesion is positive (negative); see
+            :class:`ISICSegMetric`.
+        out_dir: if set, write ``part3_submission.csv`` here.
+        collect_device, prefix, collect_dir: see mmengine ``BaseMetric``.
+    """
+
+    default_prefix: Optional[str] = 'isic_cls'
+
+    def __init__(self,
+                 positive: str = 'malignant',
+                 threshold: float = 0.5,
+                 sensitivities: Sequence[float] = ISBI2016_SENSITIVITIES,
+                 empty_rule: str = 'one',
+                 out_dir: Optional[str] = None,
+                 collect_device: str = 'cpu',
+                 prefix: Optional[str] = None,
+                 collect_dir: Optional[str] = None) -> None:
+        super().__init__(collect_device=collect_device, prefix=prefix, collect_dir=collect_dir)
+        if positive not in ('malignant', 'benign'):
+            raise ValueError(f"ISICClsMetric.positive must be 'malignant' or 'benign', "
+                             f'got {positive!r}')
+        if empty_rule not in EMPTY_RULES:
+            raise ValueError(f'ISICClsMetric.empty_rule must be one of {EMPTY_RULES}, '
+                             f'got {empty_rule!r}')
+        self.positive = positive
+        self.threshold = threshold
+        self.sensitivities = tuple(sensitivities)
+        self.empty_rule = empty_rule
+        self.out_dir = out_dir
+
+    def process(self, data_batch: Any, data_samples: Sequence[dict]) -> None:
+        """Keep each image's p_malignant and labels."""
+        for data_sample in data_samples:
+            self.results.append(_lesion_record(data_sample, _pred_lesion(data_sample)))
+
+    def compute_metrics(self, results: List[dict]) -> Dict[str, float]:
+        """Scores over labelled images, a logged table and, with ``out_dir``, the CSV."""
+        if self.out_dir is not None:
+            _write_csv(
+                osp.join(self.out_dir, 'part3_submission.csv'), ('image_id', 'melanoma'),
+                [[r['image_id'], f'{r["p_malignant"]:.6f}'] for r in results])
+        labelled = [r for r in results if r['gt_label'] >= 0]
+        if len(labelled) < len(results):
+            unlabelled = [r['image_id'] for r in results if r['gt_label'] < 0]
+            print_log(
+                f'{len(unlabelled)} images have no ground-truth label and are not scored: '
+                f'{", ".join(unlabelled[:10])}',
+                logger='current',
+                level=logging.WARNING)
+        if not labelled:
+            raise ValueError('ISICClsMetric: no image has a ground-truth label; load '
+                             'annotations with LoadAnnotations in the test pipeline')
+        if any(math.isnan(r['p_malignant']) for r in labelled):
+            raise ValueError('ISICClsMetric: p_malignant is NaN: the model has one foreground '
+                             'class and no benign / malignant classifier; evaluate it with '
+                             'ISICSegMetric only')
+        summary = classification_summary([r['gt_label'] for r in labelled],
+                                         [r['p_malignant'] for r in labelled],
+                                         positive=self.positive,
+                                         threshold=self.threshold,
+                                         sensitivities=self.sensitivities,
+                                         empty_rule=self.empty_rule)
+        _log_table(f'ISIC classification (positive={self.positive})', summary, results)
+        return summary

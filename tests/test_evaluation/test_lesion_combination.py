@@ -1,0 +1,160 @@
+import numpy as np
+import pytest
+import torch
+from mmengine.structures import InstanceData
+
+from mmskin.evaluation import DEFAULT_LESION_CFG, check_lesion_cfg, combine_lesion
+
+H, W = 12, 16
+
+
+def _box_mask(x0, y0, x1, y1):
+    mask = torch.zeros(H, W, dtype=torch.bool)
+    mask[y0:y1, x0:x1] = True
+    return mask
+
+
+def _detections():
+    """Three detections, not sorted by score; columns: benign, malignant, background."""
+    return InstanceData(
+        scores=torch.tensor([0.6, 0.9, 0.3]),
+        labels=torch.tensor([0, 1, 1]),
+        bboxes=torch.tensor([[1., 1., 5., 4.], [6., 2., 10., 8.], [12., 9., 15., 11.]]),
+        class_probs=torch.tensor([[0.6, 0.2, 0.2], [0.05, 0.9, 0.05], [0.1, 0.3, 0.6]]),
+        masks=torch.stack([_box_mask(1, 1, 5, 4), _box_mask(6, 2, 10, 8),
+                           _box_mask(12, 9, 15, 11)]))
+
+
+def test_top_roi_takes_the_best_detection_renormalised():
+    lesion = combine_lesion(_detections(), (H, W))
+    assert lesion.detected is True
+    assert lesion.p_malignant == pytest.approx(0.9 / (0.05 + 0.9))
+    assert lesion.label == 1
+    assert lesion.score == pytest.approx(0.9)
+    torch.testing.assert_close(lesion.bbox, torch.tensor([6., 2., 10., 8.]))
+    assert torch.equal(lesion.mask, _box_mask(6, 2, 10, 8))
+    assert lesion.mask.shape == (H, W) and lesion.mask.dtype == torch.bool
+
+
+def test_top_roi_without_renormalisation_uses_raw_softmax():
+    dets = _detections()
+    dets.class_probs[1] = torch.tensor([0.2, 0.45, 0.35])
+    raw = combine_lesion(dets, (H, W), renormalize=False)
+    assert raw.p_malignant == pytest.approx(0.45)
+    assert raw.label == 0  # 0.45 is not > 0.5 ...
+    renormalised = combine_lesion(dets, (H, W))
+    assert renormalised.p_malignant == pytest.approx(0.45 / 0.65)
+    assert renormalised.label == 1  # ... but p(malignant | lesion) is
+
+
+def test_ties_take_the_first_detection():
+    dets = _detections()
+    dets.scores = torch.tensor([0.9, 0.9, 0.3])
+    lesion = combine_lesion(dets, (H, W))
+    torch.testing.assert_close(lesion.bbox, dets.bboxes[0])
+    assert lesion.p_malignant == pytest.approx(0.2 / 0.8)
+
+
+def test_union_of_detections_above_threshold():
+    lesion = combine_lesion(_detections(), (H, W), mode='union', score_thr=0.5)
+    expected_mask = _box_mask(1, 1, 5, 4) | _box_mask(6, 2, 10, 8)
+    assert torch.equal(lesion.mask, expected_mask)
+    # tight box of the union mask, pixel-edge convention
+    torch.testing.assert_close(lesion.bbox, torch.tensor([1., 1., 10., 8.]))
+    p0, p1 = 0.2 / 0.8, 0.9 / 0.95
+    assert lesion.p_malignant == pytest.approx((0.6 * p0 + 0.9 * p1) / 1.5)
+    assert lesion.score == pytest.approx(0.9)
+    all_three = combine_lesion(_detections(), (H, W), mode='union', score_thr=0.05)
+    assert all_three.mask.sum() == expected_mask.sum() + 3 * 2
+    torch.testing.assert_close(all_three.bbox, torch.tensor([1., 1., 15., 11.]))
+
+
+def test_union_keeps_the_top_detection_below_threshold():
+    dets = _detections()
+    dets.scores = torch.tensor([0.02, 0.04, 0.01])
+    lesion = combine_lesion(dets, (H, W), mode='union', score_thr=0.05)
+    assert lesion.detected
+    assert torch.equal(lesion.mask, _box_mask(6, 2, 10, 8))
+    assert lesion.p_malignant == pytest.approx(0.9 / 0.95)
+
+
+def test_union_with_empty_masks_encloses_the_boxes():
+    dets = _detections()
+    dets.masks = torch.zeros(3, H, W, dtype=torch.bool)
+    lesion = combine_lesion(dets, (H, W), mode='union', score_thr=0.5)
+    torch.testing.assert_close(lesion.bbox, torch.tensor([1., 1., 10., 8.]))
+    assert not lesion.mask.any()
+
+
+@pytest.mark.parametrize('mode', ['top_roi', 'union'])
+@pytest.mark.parametrize('with_probs', [True, False])
+def test_no_detection_still_gives_a_result(mode, with_probs):
+    # the RoI head returns no class_probs when the RPN gave no proposal at all
+    empty = InstanceData(scores=torch.zeros(0), labels=torch.zeros(0, dtype=torch.long),
+                         bboxes=torch.zeros(0, 4), masks=torch.zeros(0, H, W, dtype=torch.bool))
+    if with_probs:
+        empty.class_probs = torch.zeros(0, 3)
+    lesion = combine_lesion(empty, (H, W), mode=mode)
+    assert lesion.detected is False
+    assert lesion.p_malignant == 0.0 and lesion.label == 0 and lesion.score == 0.0
+    assert lesion.mask.shape == (H, W) and not lesion.mask.any()
+    assert torch.equal(lesion.bbox, torch.zeros(4))
+    uninformed = combine_lesion(empty, (H, W), mode=mode, empty_p_malignant=0.7)
+    assert uninformed.p_malignant == pytest.approx(0.7) and uninformed.label == 1
+    with pytest.raises(ValueError, match="mode must be one of"):
+        combine_lesion(empty, (H, W), mode='max')
+
+
+def test_model_without_mask_head_gives_an_empty_mask():
+    dets = _detections()
+    del dets.masks
+    lesion = combine_lesion(dets, (H, W))
+    assert lesion.mask.shape == (H, W) and not lesion.mask.any()
+    assert lesion.p_malignant == pytest.approx(0.9 / 0.95)
+
+
+def test_one_foreground_class_has_no_probability_of_malignancy():
+    # segmentation-only ablation: columns lesion, background
+    dets = _detections()
+    dets.class_probs = torch.tensor([[0.6, 0.4], [0.9, 0.1], [0.3, 0.7]])
+    for mode in ('top_roi', 'union'):
+        lesion = combine_lesion(dets, (H, W), mode=mode)
+        assert np.isnan(lesion.p_malignant) and lesion.label == 0
+        assert lesion.detected and lesion.mask.any()
+
+
+def test_missing_class_probs_names_the_head():
+    dets = _detections()
+    del dets.class_probs
+    with pytest.raises(ValueError, match='SkinLesionBBoxHead'):
+        combine_lesion(dets, (H, W))
+
+
+def test_masks_not_at_original_resolution_are_rejected():
+    with pytest.raises(ValueError, match='rescale=True'):
+        combine_lesion(_detections(), (H * 2, W * 2))
+
+
+def test_check_lesion_cfg():
+    assert check_lesion_cfg(None) == DEFAULT_LESION_CFG
+    assert check_lesion_cfg(dict(mode='union'))['score_thr'] == 0.05
+    with pytest.raises(ValueError, match="unknown keys \\['thr'\\]"):
+        check_lesion_cfg(dict(thr=0.3))
+    with pytest.raises(ValueError, match='lesion_cfg.mode'):
+        check_lesion_cfg(dict(mode='max'))
+    with pytest.raises(ValueError, match='lesion_cfg.empty_p_malignant'):
+        check_lesion_cfg(dict(empty_p_malignant=2))
+
+
+def test_tight_box_of_union_matches_numpy_reference():
+    rng = np.random.default_rng(0)
+    masks = torch.from_numpy(rng.random((4, H, W)) < 0.05)
+    dets = InstanceData(scores=torch.tensor([0.9, 0.8, 0.7, 0.01]),
+                        bboxes=torch.tensor([[0., 0., 1., 1.]] * 4),
+                        class_probs=torch.full((4, 3), 1 / 3), masks=masks)
+    lesion = combine_lesion(dets, (H, W), mode='union', score_thr=0.5)
+    union = masks[:3].any(0).numpy()
+    ys, xs = np.nonzero(union)
+    expected = [xs.min(), ys.min(), xs.max() + 1, ys.max() + 1]
+    np.testing.assert_array_equal(lesion.bbox.numpy(), expected)
+    assert lesion.p_malignant == pytest.approx(0.5)

@@ -1,0 +1,153 @@
+import numpy as np
+import pytest
+import torch
+from mmdet.registry import MODELS
+from mmdet.structures import DetDataSample
+from mmdet.structures.mask import BitmapMasks
+from mmengine.config import ConfigDict
+from mmengine.registry import init_default_scope
+from mmengine.structures import InstanceData
+
+from mmskin.evaluation import combine_lesion
+from mmskin.evaluation.metrics import ISICClsMetric, ISICSegMetric
+from mmskin.models.detectors import instances_to_original
+
+CH = 8
+ORI_SHAPE = (40, 60)
+IMG_SHAPE = (64, 96)  # resized by 1.6, keeping the aspect ratio
+
+
+def _tiny_model_cfg(**lesion_cfg):
+    roi = dict(type='RoIAlign', sampling_ratio=0)
+    return ConfigDict(
+        type='SkinLesionMaskRCNN',
+        lesion_cfg=lesion_cfg,
+        data_preprocessor=dict(type='DetDataPreprocessor', mean=[0, 0, 0], std=[1, 1, 1],
+                               pad_size_divisor=32),
+        backbone=dict(type='ResNet', depth=18, base_channels=CH, num_stages=4,
+                      out_indices=(0, 1, 2, 3), norm_cfg=dict(type='BN'), style='pytorch'),
+        neck=dict(type='FPN', in_channels=[CH, 2 * CH, 4 * CH, 8 * CH], out_channels=CH,
+                  num_outs=5),
+        rpn_head=dict(
+            type='RPNHead', in_channels=CH, feat_channels=CH,
+            anchor_generator=dict(type='AnchorGenerator', scales=[4], ratios=[0.5, 1.0, 2.0],
+                                  strides=[4, 8, 16, 32, 64]),
+            bbox_coder=dict(type='DeltaXYWHBBoxCoder', target_means=[0.] * 4,
+                            target_stds=[1.0] * 4),
+            loss_cls=dict(type='CrossEntropyLoss', use_sigmoid=True),
+            loss_bbox=dict(type='L1Loss')),
+        roi_head=dict(
+            type='StandardRoIHead',
+            bbox_roi_extractor=dict(type='SingleRoIExtractor', roi_layer=dict(roi, output_size=7),
+                                    out_channels=CH, featmap_strides=[4, 8, 16, 32]),
+            bbox_head=dict(
+                type='SkinLesionBBoxHead', in_channels=CH, fc_out_channels=16,
+                roi_feat_size=7, num_classes=2,
+                bbox_coder=dict(type='DeltaXYWHBBoxCoder', target_means=[0.] * 4,
+                                target_stds=[0.1, 0.1, 0.2, 0.2]),
+                loss_cls=dict(type='CrossEntropyLoss'), loss_bbox=dict(type='L1Loss')),
+            mask_roi_extractor=dict(type='SingleRoIExtractor',
+                                    roi_layer=dict(roi, output_size=14), out_channels=CH,
+                                    featmap_strides=[4, 8, 16, 32]),
+            mask_head=dict(type='FCNMaskHead', num_convs=1, in_channels=CH,
+                           conv_out_channels=CH, num_classes=2,
+                           loss_mask=dict(type='CrossEntropyLoss', use_mask=True))),
+        train_cfg=None,
+        test_cfg=dict(
+            rpn=dict(nms_pre=200, max_per_img=50, nms=dict(type='nms', iou_threshold=0.7),
+                     min_bbox_size=0),
+            rcnn=dict(score_thr=0.05, nms=dict(type='nms', iou_threshold=0.5), max_per_img=20,
+                      mask_thr_binary=0.5)))
+
+
+@pytest.fixture(scope='module', autouse=True)
+def mmdet_scope():
+    init_default_scope('mmdet')
+
+
+@pytest.fixture(scope='module')
+def model():
+    torch.manual_seed(0)
+    return MODELS.build(_tiny_model_cfg()).eval()
+
+
+def _batch(label=1):
+    gt_mask = np.zeros((1, ) + ORI_SHAPE, np.uint8)
+    gt_mask[0, 10:30, 20:45] = 1
+    sample = DetDataSample(metainfo=dict(
+        img_id=3, img_path='data/ISIC_0000003.jpg', ori_shape=ORI_SHAPE, img_shape=IMG_SHAPE,
+        scale_factor=(1.6, 1.6)))
+    sample.gt_instances = InstanceData(labels=torch.tensor([label]),
+                                       masks=BitmapMasks(gt_mask, *ORI_SHAPE))
+    generator = torch.Generator().manual_seed(1)
+    inputs = torch.randint(0, 255, (3, ) + IMG_SHAPE, dtype=torch.uint8, generator=generator)
+    return dict(inputs=[inputs], data_samples=[sample])
+
+
+def test_predict_adds_one_lesion_at_original_resolution(model):
+    with torch.no_grad():
+        sample = model.test_step(_batch())[0]
+    pred = sample.pred_instances
+    assert len(pred) > 0, 'the untrained tiny model should still give detections'
+    # every detection carries its RoI softmax, consistent with its score
+    torch.testing.assert_close(pred.class_probs.sum(dim=1), torch.ones(len(pred)))
+    torch.testing.assert_close(pred.class_probs[torch.arange(len(pred)), pred.labels],
+                               pred.scores)
+    lesion = sample.pred_lesion
+    assert lesion.mask.shape == ORI_SHAPE and lesion.mask.dtype == torch.bool
+    assert lesion.bbox.shape == (4, ) and lesion.detected
+    assert 0.0 <= lesion.p_malignant <= 1.0 and lesion.label == int(lesion.p_malignant > 0.5)
+    expected = combine_lesion(pred, ORI_SHAPE, mode='top_roi')
+    assert lesion.p_malignant == pytest.approx(expected.p_malignant)
+    assert torch.equal(lesion.mask, expected.mask)
+    torch.testing.assert_close(lesion.bbox, expected.bbox)
+    assert (lesion.bbox[2:] <= torch.tensor([ORI_SHAPE[1], ORI_SHAPE[0]]) + 1e-3).all()
+
+
+def test_predict_without_rescale_still_reports_at_original_resolution(model):
+    data = model.data_preprocessor(_batch(), False)
+    with torch.no_grad():
+        rescaled = model.predict(data['inputs'], [s.clone() for s in data['data_samples']],
+                                 rescale=True)[0]
+        resized = model.predict(data['inputs'], data['data_samples'], rescale=False)[0]
+    assert resized.pred_instances.masks.shape[-2:] == IMG_SHAPE
+    assert resized.pred_lesion.mask.shape == ORI_SHAPE
+    torch.testing.assert_close(resized.pred_lesion.bbox, rescaled.pred_lesion.bbox)
+    assert resized.pred_lesion.p_malignant == pytest.approx(rescaled.pred_lesion.p_malignant)
+    # nearest-neighbour resizing of the mask agrees with mmdet's pasting at
+    # the original size on almost every pixel
+    agree = (resized.pred_lesion.mask == rescaled.pred_lesion.mask).float().mean()
+    assert agree > 0.9
+
+
+def test_instances_to_original_scales_boxes_and_masks():
+    masks = torch.zeros(1, 4, 6, dtype=torch.bool)
+    masks[0, :2, :3] = True
+    pred = InstanceData(bboxes=torch.tensor([[0., 0., 3., 2.]]), masks=masks)
+    original = instances_to_original(pred, dict(ori_shape=(8, 12), scale_factor=(0.5, 0.5)))
+    torch.testing.assert_close(original.bboxes, torch.tensor([[0., 0., 6., 4.]]))
+    assert original.masks.shape == (1, 8, 12) and original.masks.dtype == torch.bool
+    assert original.masks[0, :4, :6].all() and original.masks.sum() == 24
+    assert pred.masks.shape == (1, 4, 6)  # the input is left alone
+
+
+def test_model_output_feeds_the_isic_metrics(model, tmp_path):
+    with torch.no_grad():
+        sample = model.test_step(_batch(label=1))[0]
+    seg = ISICSegMetric(out_dir=str(tmp_path))
+    cls = ISICClsMetric(out_dir=str(tmp_path))
+    for metric in (seg, cls):
+        metric.process({}, [sample.to_dict()])
+    seg_scores = seg.compute_metrics(seg.results)
+    gt = np.zeros(ORI_SHAPE, bool)
+    gt[10:30, 20:45] = True
+    pred = sample.pred_lesion.mask.numpy()
+    assert seg_scores['JA'] == pytest.approx((pred & gt).sum() / (pred | gt).sum())
+    assert (tmp_path / 'masks' / 'ISIC_0000003_segmentation.png').is_file()
+    cls_scores = cls.compute_metrics(cls.results)
+    assert cls_scores['SE'] == float(sample.pred_lesion.p_malignant > 0.5)
+
+
+def test_bad_lesion_cfg_fails_at_build():
+    with pytest.raises(ValueError, match='lesion_cfg.mode'):
+        MODELS.build(_tiny_model_cfg(mode='mean'))
