@@ -66,11 +66,7 @@ train_cfg = dict(max_iters=max_iters, val_interval=max_iters + 1)
 val_dataloader = None
 val_cfg = None
 val_evaluator = None
-optim_wrapper = dict(
-    optimizer=dict(lr=0.02),
-    # The Jaccard term of Eq. (5) (delta = 100) is up to ~100x the BCE term:
-    # at this learning rate, clipping keeps the first iterations stable.
-    clip_grad=dict(max_norm=10.0))
+optim_wrapper = dict(optimizer=dict(lr=0.02))
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.01, by_epoch=False, begin=0, end=50),
     dict(type='MultiStepLR', by_epoch=False, begin=0, end=max_iters,
