@@ -13,6 +13,9 @@ default_hooks = dict(
         type='AtomicCheckpointHook', by_epoch=False, interval=1000,
         max_keep_ckpts=3, save_last=True),
     sampler_seed=dict(type='DistSamplerSeedHook'),
+    # A NaN or infinite loss stops training with the iteration and the loss
+    # terms, before a checkpoint of corrupted weights is written.
+    finite_loss=dict(type='FiniteLossHook'),
     visualization=dict(type='DetVisualizationHook'))
 
 env_cfg = dict(
