@@ -32,7 +32,7 @@ fi
 echo "== 2/5 training $config"
 overrides=(train_dataloader.dataset.data_root="$DATA_DIR/" \
            test_dataloader.dataset.data_root="$DATA_DIR/" \
-           val_dataloader.dataset.data_root="$DATA_DIR/")
+)
 [ -n "${DEMO_ITERS:-}" ] && overrides+=(train_cfg.max_iters="$DEMO_ITERS")
 "$py" tools/train.py "$config" --work-dir "$DEMO_DIR" --cfg-options "${overrides[@]}"
 

@@ -32,8 +32,9 @@ class FiniteLossHook(Hook):
         loss = float(outputs['loss'])
         if math.isfinite(loss):
             return
-        terms = ', '.join(f'{name}={float(value):.4g}' for name, value in outputs.items() if name != 'loss'
-                          if torch.is_tensor(value) or isinstance(value, (int, float)))
+        terms = ', '.join(f'{name}={float(value):.4g}' for name, value in outputs.items()
+                          if name != 'loss' and (torch.is_tensor(value)
+                                                 or isinstance(value, (int, float))))
         raise NonFiniteLossError(
             f'iteration {runner.iter + 1}: the loss is {loss} ({terms}). Training stopped '
             f'before saving this iteration; the checkpoints in {runner.work_dir} are kept. '
