@@ -18,6 +18,7 @@ import mmskin  # noqa: F401  registers modules and the checkpoint loaders
 from mmdet.engine.hooks.utils import trigger_visualization_hook
 from mmdet.evaluation import DumpDetResults
 from mmskin.apis.runner_setup import ConfigError, apply_common_args, set_isic_out_dir
+from mmskin.engine import init_cpu_distributed
 from mmskin.utils import trust_checkpoint
 
 
@@ -60,7 +61,9 @@ def main():
         trust_checkpoint(args.checkpoint)
         if args.isic_out:
             set_isic_out_dir(cfg, args.isic_out)
-    except ConfigError as err:
+        # CPU-only torch: start the gloo group that mmengine cannot.
+        init_cpu_distributed(cfg.launcher)
+    except (ConfigError, ValueError) as err:
         sys.exit(f'error: {err}')
     if args.show or args.show_dir:
         cfg = trigger_visualization_hook(cfg, args)

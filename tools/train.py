@@ -15,6 +15,7 @@ from mmengine.runner import Runner
 
 import mmskin  # noqa: F401  registers modules and the checkpoint loaders
 from mmskin.apis.runner_setup import ConfigError, apply_common_args, resolve_resume
+from mmskin.engine import init_cpu_distributed
 
 
 def parse_args():
@@ -60,7 +61,9 @@ def main():
                                   'auto_scale_lr.base_batch_size in the config')
             cfg.auto_scale_lr.enable = True
         resolve_resume(cfg, args.resume)
-    except ConfigError as err:
+        # CPU-only torch: start the gloo group that mmengine cannot.
+        init_cpu_distributed(cfg.launcher)
+    except (ConfigError, ValueError) as err:
         sys.exit(f'error: {err}')
 
     runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)

@@ -4,8 +4,8 @@ import os.path as osp
 from typing import Optional
 
 from mmengine.config import Config
-from mmengine.runner.checkpoint import find_latest_checkpoint
 
+from mmskin.engine import find_resume_checkpoint, is_complete_checkpoint
 from mmskin.utils import trust_checkpoint
 
 
@@ -35,22 +35,23 @@ def resolve_resume(cfg: Config, resume: Optional[str]) -> None:
     """Apply ``--resume`` (``'auto'``: the latest checkpoint in the work dir).
 
     Unlike mmengine, which silently starts afresh when asked to resume from an
-    empty work directory, this raises :class:`ConfigError`.
+    empty work directory, this raises :class:`ConfigError`, as it does for a
+    checkpoint that is missing or incomplete
+    (:func:`mmskin.engine.find_resume_checkpoint`).
     """
     if resume is None:
         return
     if resume == 'auto':
-        latest = find_latest_checkpoint(cfg.work_dir)
-        if latest is None:
-            raise ConfigError(f'--resume: no checkpoint to resume from in {cfg.work_dir} '
-                              '(no last_checkpoint record and no *.pth file); start without '
-                              '--resume or pass the checkpoint path')
-        if not osp.isfile(latest):
-            raise ConfigError(f'--resume: {osp.join(cfg.work_dir, "last_checkpoint")} names '
-                              f'{latest}, which does not exist')
-        resume = latest
-    elif not resume.startswith(('http://', 'https://')) and not osp.isfile(resume):
-        raise ConfigError(f'--resume: checkpoint file {resume} does not exist')
+        try:
+            resume = find_resume_checkpoint(cfg.work_dir)
+        except (FileNotFoundError, ValueError) as err:
+            raise ConfigError(str(err)) from err
+    elif not resume.startswith(('http://', 'https://')):
+        if not osp.isfile(resume):
+            raise ConfigError(f'--resume: checkpoint file {resume} does not exist')
+        if not is_complete_checkpoint(resume):
+            raise ConfigError(f'--resume: {resume} is incomplete or corrupt: not a whole '
+                              'torch checkpoint')
     cfg.resume = True
     cfg.load_from = resume
     trust_checkpoint(resume)

@@ -275,3 +275,12 @@ def test_config_loads_any_image_as_uint8_bgr_on_stored_grid(cfg, tmp_path):
         # JPEG is lossy; everything else must be exact.
         atol = 2 if name.endswith('.jpg') else 0
         np.testing.assert_allclose(img, want, atol=atol, err_msg=name)
+
+
+def test_class_agnostic_labels_make_every_lesion_class_zero():
+    from mmskin.datasets.transforms import ClassAgnosticLabels
+    results = ClassAgnosticLabels()(dict(gt_bboxes_labels=np.array([1, 0, 1], dtype=np.int64)))
+    assert results['gt_bboxes_labels'].tolist() == [0, 0, 0]
+    assert results['gt_bboxes_labels'].dtype == np.int64
+    with pytest.raises(KeyError, match='after LoadAnnotations'):
+        ClassAgnosticLabels()(dict(img_path='a.jpg'))

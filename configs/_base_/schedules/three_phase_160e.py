@@ -59,7 +59,7 @@ train_phases = [
 custom_hooks = [
     dict(type='ThreePhaseTrainingHook', phases=train_phases),
     # Anchor and RoI sampling repeat exactly after --resume.
-    dict(type='IterTimerHook'),
+    dict(type='IterationSeedHook'),
 ]
 
 # Frozen parameters get no gradient: DDP must look for unused parameters.

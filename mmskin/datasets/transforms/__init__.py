@@ -2,11 +2,14 @@
 
 Resizing, padding, flipping and packing are mmdet's; these add what mmdet
 lacks: a mask-aware affine, a continuous brightness factor, Gaussian blur and
-the box recomputed from the mask.
+the box recomputed from the mask, and class-agnostic labels for the
+segmentation-only ablation.
 """
 from .geometric import BoxFromMask, RandomAffineWithMasks  # registers them
+from .labels import ClassAgnosticLabels  # registers it
 from .photometric import GaussianBlur, UniformBrightness  # registers them
 
 __all__ = [
-    'BoxFromMask', 'GaussianBlur', 'RandomAffineWithMasks', 'UniformBrightness'
+    'BoxFromMask', 'ClassAgnosticLabels', 'GaussianBlur', 'RandomAffineWithMasks',
+    'UniformBrightness'
 ]
