@@ -125,38 +125,29 @@ def reduce_roi_loss(loss: Tensor,
     return weight_reduce_loss(loss, weight, reduction, avg_factor)
 
 
-@MODELS.register_module()
-class BCEDiceLoss(nn.Module):
-    """Per-pixel BCE plus Dice distance, per RoI (the "DL" ablation).
+class RoIMaskLoss(nn.Module):
+    """Base of the per-RoI mask losses: FCNMaskHead's ``loss_mask`` contract.
 
-    ``L = BCE + dice_weight * (1 - (2 sum(y t) + s) / (sum(y) + sum(t) + s))``
-    for each positive RoI, sums over its ``m x m`` grid, then reduced over
-    RoIs. It is the Dice counterpart of Eq. (5) (paper Tables III and VI).
-    Drop-in for FCNMaskHead's ``loss_mask``::
-
-        loss_mask=dict(type='BCEDiceLoss', smooth=1.0, loss_weight=1.0)
+    ``forward`` picks each RoI's class channel (:func:`select_roi_logits`),
+    asks the subclass for one loss value per RoI (:meth:`roi_loss`) and
+    reduces them over RoIs (:func:`reduce_roi_loss`), times ``loss_weight``.
 
     Args:
-        smooth (float): Dice smoothing ``s``. Defaults to 1.0.
-        dice_weight (float): Weight of the Dice term relative to BCE.
-            Defaults to 1.0.
         reduction (str): 'none', 'mean' or 'sum' over RoIs. Defaults to 'mean'.
         loss_weight (float): Weight of the whole loss. Defaults to 1.0.
     """
 
-    def __init__(self,
-                 smooth: float = 1.0,
-                 dice_weight: float = 1.0,
-                 reduction: str = 'mean',
-                 loss_weight: float = 1.0) -> None:
+    def __init__(self, reduction: str = 'mean', loss_weight: float = 1.0) -> None:
         super().__init__()
         if reduction not in REDUCTIONS[1:]:
-            raise ValueError(f'BCEDiceLoss: `reduction` must be one of '
+            raise ValueError(f'{type(self).__name__}: `reduction` must be one of '
                              f"'none', 'mean', 'sum', got {reduction!r}")
-        self.smooth = smooth
-        self.dice_weight = dice_weight
         self.reduction = reduction
         self.loss_weight = loss_weight
+
+    def roi_loss(self, logits: Tensor, target: Tensor) -> Tensor:
+        """The loss of each RoI, shape (N,), from logits and targets (N, m, m)."""
+        raise NotImplementedError
 
     def forward(self,
                 pred: Tensor,
@@ -181,9 +172,39 @@ class BCEDiceLoss(nn.Module):
         """
         assert reduction_override in REDUCTIONS
         reduction = reduction_override or self.reduction
-        logits = select_roi_logits(pred, target, label)
-        loss = roi_binary_cross_entropy(logits, target)
-        loss = loss + self.dice_weight * dice_distance(
+        loss = self.roi_loss(select_roi_logits(pred, target, label), target)
+        return self.loss_weight * reduce_roi_loss(loss, weight, reduction, avg_factor)
+
+
+@MODELS.register_module()
+class BCEDiceLoss(RoIMaskLoss):
+    """Per-pixel BCE plus Dice distance, per RoI (the "DL" ablation).
+
+    ``L = BCE + dice_weight * (1 - (2 sum(y t) + s) / (sum(y) + sum(t) + s))``
+    for each positive RoI, sums over its ``m x m`` grid, then reduced over
+    RoIs. It is the Dice counterpart of Eq. (5) (paper Tables III and VI).
+    Drop-in for FCNMaskHead's ``loss_mask``::
+
+        loss_mask=dict(type='BCEDiceLoss', smooth=1.0, loss_weight=1.0)
+
+    Args:
+        smooth (float): Dice smoothing ``s``. Defaults to 1.0.
+        dice_weight (float): Weight of the Dice term relative to BCE.
+            Defaults to 1.0.
+        reduction (str): 'none', 'mean' or 'sum' over RoIs. Defaults to 'mean'.
+        loss_weight (float): Weight of the whole loss. Defaults to 1.0.
+    """
+
+    def __init__(self,
+                 smooth: float = 1.0,
+                 dice_weight: float = 1.0,
+                 reduction: str = 'mean',
+                 loss_weight: float = 1.0) -> None:
+        super().__init__(reduction, loss_weight)
+        self.smooth = smooth
+        self.dice_weight = dice_weight
+
+    def roi_loss(self, logits: Tensor, target: Tensor) -> Tensor:
+        """BCE plus weighted Dice distance of each RoI."""
+        return roi_binary_cross_entropy(logits, target) + self.dice_weight * dice_distance(
             logits.sigmoid(), target, self.smooth)
-        return self.loss_weight * reduce_roi_loss(loss, weight, reduction,
-                                                  avg_factor)

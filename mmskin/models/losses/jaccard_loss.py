@@ -1,13 +1,9 @@
 """The segment subnet's loss of the paper: per-pixel BCE plus a smoothed
 Jaccard distance, Eq. (5) of Song et al. (IEEE JBHI 2020, Sec. II-C-2)."""
-from typing import Optional
-
-import torch.nn as nn
 from mmdet.registry import MODELS
 from torch import Tensor
 
-from .dice_loss import (REDUCTIONS, dice_distance, reduce_roi_loss, roi_binary_cross_entropy,
-                        select_roi_logits)
+from .dice_loss import RoIMaskLoss, dice_distance, roi_binary_cross_entropy
 
 
 def jaccard_distance(prob: Tensor, target: Tensor, delta: float = 100.0) -> Tensor:
@@ -44,7 +40,7 @@ def jaccard_distance(prob: Tensor, target: Tensor, delta: float = 100.0) -> Tens
 
 
 @MODELS.register_module()
-class BCEJaccardLoss(nn.Module):
+class BCEJaccardLoss(RoIMaskLoss):
     """Eq. (5): per-pixel BCE plus ``delta`` x Jaccard distance, per RoI.
 
     For each positive RoI, with ``y`` its predicted mask probabilities and
@@ -80,46 +76,19 @@ class BCEJaccardLoss(nn.Module):
                  dice_weight: float = 0.0,
                  reduction: str = 'mean',
                  loss_weight: float = 1.0) -> None:
-        super().__init__()
-        if reduction not in REDUCTIONS[1:]:
-            raise ValueError(f'BCEJaccardLoss: `reduction` must be one of '
-                             f"'none', 'mean', 'sum', got {reduction!r}")
+        super().__init__(reduction, loss_weight)
         if delta <= 0:
             raise ValueError(f'BCEJaccardLoss: `delta` must be > 0, got {delta}')
         self.delta = delta
         self.jaccard_weight = jaccard_weight
         self.dice_weight = dice_weight
-        self.reduction = reduction
-        self.loss_weight = loss_weight
 
-    def forward(self,
-                pred: Tensor,
-                target: Tensor,
-                label: Tensor,
-                weight: Optional[Tensor] = None,
-                avg_factor: Optional[float] = None,
-                reduction_override: Optional[str] = None) -> Tensor:
-        """Compute the loss.
-
-        Args:
-            pred (Tensor): Mask logits, shape (N, C, m, m).
-            target (Tensor): Binary mask targets, shape (N, m, m).
-            label (Tensor): Class label of each RoI, shape (N,); picks the
-                channel of ``pred`` (ignored when C == 1).
-            weight (Tensor, optional): Per-RoI weight, shape (N,).
-            avg_factor (float, optional): Divides the summed loss instead of N.
-            reduction_override (str, optional): Overrides ``reduction``.
-
-        Returns:
-            Tensor: The loss; shape (N,) for reduction 'none'.
-        """
-        assert reduction_override in REDUCTIONS
-        reduction = reduction_override or self.reduction
-        logits = select_roi_logits(pred, target, label)
+    def roi_loss(self, logits: Tensor, target: Tensor) -> Tensor:
+        """Eq. (5) of each RoI, plus the optional Dice term."""
         prob = logits.sigmoid()
         loss = roi_binary_cross_entropy(logits, target)
         if self.jaccard_weight:
             loss = loss + self.jaccard_weight * jaccard_distance(prob, target, self.delta)
         if self.dice_weight:
             loss = loss + self.dice_weight * dice_distance(prob, target)
-        return self.loss_weight * reduce_roi_loss(loss, weight, reduction, avg_factor)
+        return loss
