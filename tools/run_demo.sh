@@ -47,7 +47,7 @@ echo "== 4/5 overlays of the test images"
 
 echo "== 5/5 summary"
 "$py" tools/analysis/plot_isic_curves.py "$DEMO_DIR/isic_out/per_image.csv" --out "$DEMO_DIR/plots"
-grep -A12 -E "ISIC (segmentation|classification)" "$DEMO_DIR/test.log" || true
+grep -A14 -E "^ISIC (segmentation|classification)" "$DEMO_DIR/test.log"
 echo "overlays: $DEMO_DIR/infer/overlays"
 echo "per-image results: $DEMO_DIR/isic_out"
 echo "wall time: $(( $(date +%s) - start )) s"

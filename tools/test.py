@@ -10,14 +10,15 @@ import argparse
 import os
 import sys
 
-from mmengine.config import Config, DictAction
+from mmengine.config import DictAction
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 import mmskin  # noqa: F401  registers modules and the checkpoint loaders
 from mmdet.engine.hooks.utils import trigger_visualization_hook
 from mmdet.evaluation import DumpDetResults
-from mmskin.apis.runner_setup import ConfigError, apply_common_args, set_isic_out_dir
+from mmskin.apis.runner_setup import (ConfigError, apply_common_args, load_config,
+                                      set_isic_out_dir)
 from mmskin.engine import init_cpu_distributed
 from mmskin.utils import trust_checkpoint
 
@@ -49,8 +50,8 @@ def parse_args():
 
 def main():
     args = parse_args()
-    cfg = Config.fromfile(args.config)
     try:
+        cfg = load_config(args.config)
         apply_common_args(cfg, args)
         if not args.checkpoint.startswith(('http://', 'https://')) and \
                 not os.path.isfile(args.checkpoint):

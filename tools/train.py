@@ -6,15 +6,15 @@ torch >= 2.6 (see ``mmskin/utils/checkpoint.py``).
 """
 import argparse
 import os
-import os.path as osp
 import sys
 
-from mmengine.config import Config, DictAction
+from mmengine.config import DictAction
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 import mmskin  # noqa: F401  registers modules and the checkpoint loaders
-from mmskin.apis.runner_setup import ConfigError, apply_common_args, resolve_resume
+from mmskin.apis.runner_setup import (ConfigError, apply_common_args, load_config,
+                                      resolve_resume)
 from mmskin.engine import init_cpu_distributed
 
 
@@ -49,8 +49,8 @@ def parse_args():
 
 def main():
     args = parse_args()
-    cfg = Config.fromfile(args.config)
     try:
+        cfg = load_config(args.config)
         apply_common_args(cfg, args)
         if args.amp:
             cfg.optim_wrapper.type = 'AmpOptimWrapper'

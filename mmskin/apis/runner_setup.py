@@ -13,6 +13,17 @@ class ConfigError(ValueError):
     """A config or command line that cannot run, with the reason."""
 
 
+def load_config(path: str) -> Config:
+    """``Config.fromfile`` with a :class:`ConfigError` naming the file when it
+    is missing or does not parse."""
+    if not osp.isfile(path):
+        raise ConfigError(f'config file {path} does not exist')
+    try:
+        return Config.fromfile(path)
+    except Exception as err:  # syntax errors, unknown bases, bad Python
+        raise ConfigError(f'{path}: cannot load the config: {err}') from err
+
+
 def apply_common_args(cfg: Config, args) -> None:
     """Launcher, ``--cfg-options`` and the work directory, as mmdet's tools do.
 

@@ -126,3 +126,13 @@ def test_resume_restores_iteration_weights_and_optimizer(tmp_path, trained):
     mom_a = resumed.optim_wrapper.optimizer.state_dict()['state'][0]['momentum_buffer']
     mom_b = straight.optim_wrapper.optimizer.state_dict()['state'][0]['momentum_buffer']
     assert torch.allclose(mom_a, mom_b, atol=1e-6)
+
+
+def test_a_missing_or_broken_config_is_a_clear_error(tmp_path):
+    from mmskin.apis import load_config
+    with pytest.raises(ConfigError, match='nope.py does not exist'):
+        load_config(str(tmp_path / 'nope.py'))
+    broken = tmp_path / 'broken.py'
+    broken.write_text('model = dict(\n')
+    with pytest.raises(ConfigError, match='broken.py: cannot load the config'):
+        load_config(str(broken))

@@ -107,8 +107,9 @@ def _log_table(title: str, summary: Dict[str, float], results: List[dict]) -> No
     rows = [['metric', 'value']]
     rows += [[name, f'{value:.4f}'] for name, value in summary.items()]
     rows += [['images', str(len(results))], ['no detection', str(undetected)]]
-    table = AsciiTable(rows, title=title)
-    print_log('\n' + table.table, logger='current')
+    # The title goes on its own line: AsciiTable drops a title wider than
+    # the table.
+    print_log(f'\n{title}\n' + AsciiTable(rows).table, logger='current')
 
 
 def _write_csv(path: str, header: Sequence[str], rows: List[Sequence]) -> None:
