@@ -9,12 +9,20 @@ data_root = 'data/demo/'  # written by tools/misc/generate_synthetic_isic.py
 
 # model: ResNet-18 from scratch (no download), thin neck and heads.
 model = dict(
-    backbone=dict(depth=18, init_cfg=None),
+    # From scratch, BatchNorm must learn its statistics: with frozen
+    # (norm_eval) statistics of a fresh network the un-normalised
+    # activations blow up the gradients.
+    backbone=dict(depth=18, init_cfg=None, norm_eval=False),
     neck=dict(in_channels=[64, 128, 256, 512], out_channels=channels),
     rpn_head=dict(in_channels=channels, feat_channels=channels),
     roi_head=dict(
         bbox_roi_extractor=dict(out_channels=channels),
-        bbox_head=dict(in_channels=channels, fc_out_channels=256),
+        bbox_head=dict(
+            in_channels=channels, fc_out_channels=256,
+            # Eq. (2) scales the classify subnet's loss by alpha = 0.25;
+            # 1 / alpha gives it the scale of cross-entropy, which 300
+            # iterations from scratch need to separate benign from malignant.
+            loss_cls=dict(loss_weight=4.0)),
         mask_roi_extractor=dict(out_channels=channels),
         mask_head=dict(in_channels=channels, conv_out_channels=channels)),
     train_cfg=dict(rcnn=dict(sampler=dict(num=64))))
