@@ -19,10 +19,11 @@ model = dict(
         bbox_roi_extractor=dict(out_channels=channels),
         bbox_head=dict(
             in_channels=channels, fc_out_channels=256,
-            # Eq. (2) scales the classify subnet's loss by alpha = 0.25;
-            # 1 / alpha gives it the scale of cross-entropy, which 300
-            # iterations from scratch need to separate benign from malignant.
-            loss_cls=dict(loss_weight=4.0)),
+            # The Jaccard term of Eq. (5) dominates the clipped gradient
+            # (norm 5) and Eq. (2) scales the classify subnet's loss by
+            # alpha = 0.25: weighted 10, the classifier separates benign
+            # from malignant within 300 iterations from scratch.
+            loss_cls=dict(loss_weight=10.0)),
         mask_roi_extractor=dict(out_channels=channels),
         mask_head=dict(in_channels=channels, conv_out_channels=channels)),
     train_cfg=dict(rcnn=dict(sampler=dict(num=64))))
@@ -88,3 +89,6 @@ default_hooks = dict(
     logger=dict(interval=10),
     checkpoint=dict(interval=100))
 log_processor = dict(window_size=10)
+
+# A fixed seed: the demo's figures repeat from run to run.
+randomness = dict(seed=0)
