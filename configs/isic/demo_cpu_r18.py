@@ -29,33 +29,13 @@ model = dict(
     train_cfg=dict(rcnn=dict(sampler=dict(num=64))))
 
 # data: synthetic ISIC 2017 layout converted by the ISIC converter.
-train_pipeline = [
-    dict(type='LoadImageFromFile', color_type='color_ignore_orientation'),
-    dict(type='LoadAnnotations', with_bbox=True, with_mask=True),
+# The base pipelines with the smaller input size (and the same augmentation).
+resize_and_pad = [
     dict(type='Resize', scale=img_scale, keep_ratio=True),
     dict(type='Pad', size=img_scale, pad_val=dict(img=(0, 0, 0), masks=0, seg=255)),
-    dict(
-        type='RandomChoice',
-        transforms=[
-            [],
-            [dict(type='RandomFlip', prob=1.0, direction='horizontal')],
-            [dict(type='RandomFlip', prob=1.0, direction='vertical')],
-            [dict(type='RandomAffineWithMasks')],
-            [dict(type='UniformBrightness', min_mag=0.8, max_mag=1.5)],
-            [dict(type='GaussianBlur', sigma_range=(0.0, 5.0))],
-        ]),
-    dict(type='BoxFromMask'),
-    dict(type='PackDetInputs')
 ]
-test_pipeline = [
-    dict(type='LoadImageFromFile', color_type='color_ignore_orientation'),
-    dict(type='Resize', scale=img_scale, keep_ratio=True),
-    dict(type='Pad', size=img_scale, pad_val=dict(img=(0, 0, 0), masks=0, seg=255)),
-    dict(type='LoadAnnotations', with_bbox=True, with_mask=True),
-    dict(
-        type='PackDetInputs',
-        meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape', 'scale_factor'))
-]
+train_pipeline = [*_base_.train_pipeline[:2], *resize_and_pad, *_base_.train_pipeline[4:]]
+test_pipeline = [_base_.test_pipeline[0], *resize_and_pad, *_base_.test_pipeline[3:]]
 train_dataloader = dict(
     batch_size=4,  # instead of 2
     dataset=dict(
