@@ -10,15 +10,14 @@ import argparse
 import os
 import sys
 
-from mmengine.config import DictAction
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 import mmskin  # noqa: F401  registers modules and the checkpoint loaders
 from mmdet.engine.hooks.utils import trigger_visualization_hook
 from mmdet.evaluation import DumpDetResults
-from mmskin.apis.runner_setup import (ConfigError, apply_common_args, load_config,
-                                      set_isic_out_dir)
+from mmskin.apis.runner_setup import (ConfigError, add_common_args, apply_common_args,
+                                      load_config, parse_tool_args, set_isic_out_dir)
 from mmskin.engine import init_cpu_distributed
 from mmskin.utils import trust_checkpoint
 
@@ -27,7 +26,7 @@ def parse_args():
     parser = argparse.ArgumentParser(description='Test an mmskin model with the ISIC metrics')
     parser.add_argument('config', help='test config file path')
     parser.add_argument('checkpoint', help='checkpoint file')
-    parser.add_argument('--work-dir', help='the dir to save the evaluation metrics')
+    add_common_args(parser, work_dir_help='the dir to save the evaluation metrics')
     parser.add_argument(
         '--isic-out', help='folder for per-image CSV, ISIC mask PNGs and the Part 3 CSV')
     parser.add_argument('--out', help='dump raw predictions to a pickle file')
@@ -35,17 +34,7 @@ def parse_args():
     parser.add_argument(
         '--show-dir', help='save painted images under work_dir/<timestamp>/SHOW_DIR')
     parser.add_argument('--wait-time', type=float, default=2, help='the interval of show (s)')
-    parser.add_argument(
-        '--cfg-options', nargs='+', action=DictAction,
-        help='override settings in the config, key=value pairs')
-    parser.add_argument(
-        '--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
-        default='none', help='job launcher')
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args()
-    if 'LOCAL_RANK' not in os.environ:
-        os.environ['LOCAL_RANK'] = str(args.local_rank)
-    return args
+    return parse_tool_args(parser)
 
 
 def main():

@@ -5,23 +5,21 @@ and those in the work directory are trusted to be loaded in full under
 torch >= 2.6 (see ``mmskin/utils/checkpoint.py``).
 """
 import argparse
-import os
 import sys
 
-from mmengine.config import DictAction
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 import mmskin  # noqa: F401  registers modules and the checkpoint loaders
-from mmskin.apis.runner_setup import (ConfigError, apply_common_args, load_config,
-                                      resolve_resume)
+from mmskin.apis.runner_setup import (ConfigError, add_common_args, apply_common_args,
+                                      load_config, parse_tool_args, resolve_resume)
 from mmskin.engine import init_cpu_distributed
 
 
 def parse_args():
     parser = argparse.ArgumentParser(description='Train an mmskin model')
     parser.add_argument('config', help='train config file path')
-    parser.add_argument('--work-dir', help='the dir to save logs and models')
+    add_common_args(parser, work_dir_help='the dir to save logs and models')
     parser.add_argument(
         '--amp', action='store_true', default=False,
         help='enable automatic-mixed-precision training')
@@ -33,18 +31,7 @@ def parse_args():
         '--resume', nargs='?', type=str, const='auto',
         help='resume from this checkpoint, or without a value from the latest '
         'checkpoint in the work directory')
-    parser.add_argument(
-        '--cfg-options', nargs='+', action=DictAction,
-        help='override settings in the config, key=value pairs')
-    parser.add_argument(
-        '--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
-        default='none', help='job launcher')
-    # torch.distributed.launch passes --local-rank; torchrun sets LOCAL_RANK.
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args()
-    if 'LOCAL_RANK' not in os.environ:
-        os.environ['LOCAL_RANK'] = str(args.local_rank)
-    return args
+    return parse_tool_args(parser)
 
 
 def main():

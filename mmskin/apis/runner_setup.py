@@ -1,9 +1,11 @@
 """What ``tools/train.py``, ``tools/test.py`` and ``tools/infer.py`` share:
 command-line overrides, work directory, checkpoint trust and resume."""
+import argparse
+import os
 import os.path as osp
 from typing import Optional
 
-from mmengine.config import Config
+from mmengine.config import Config, DictAction
 
 from mmskin.engine import find_resume_checkpoint, is_complete_checkpoint
 from mmskin.utils import trust_checkpoint
@@ -11,6 +13,27 @@ from mmskin.utils import trust_checkpoint
 
 class ConfigError(ValueError):
     """A config or command line that cannot run, with the reason."""
+
+
+def add_common_args(parser: argparse.ArgumentParser, work_dir_help: str) -> None:
+    """The flags ``tools/train.py`` and ``tools/test.py`` share with mmdet's:
+    ``--work-dir``, ``--cfg-options``, ``--launcher`` and ``--local-rank``."""
+    parser.add_argument('--work-dir', help=work_dir_help)
+    parser.add_argument(
+        '--cfg-options', nargs='+', action=DictAction,
+        help='override settings in the config, key=value pairs')
+    parser.add_argument(
+        '--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
+        default='none', help='job launcher')
+    # torch.distributed.launch passes --local-rank; torchrun sets LOCAL_RANK.
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+
+
+def parse_tool_args(parser: argparse.ArgumentParser) -> argparse.Namespace:
+    """Parse the command line and export ``LOCAL_RANK`` if no launcher did."""
+    args = parser.parse_args()
+    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
+    return args
 
 
 def load_config(path: str) -> Config:

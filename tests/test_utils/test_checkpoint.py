@@ -36,6 +36,7 @@ class _Data(Dataset):
 
 
 def _runner(work_dir, max_iters, **kwargs):
+    torch.manual_seed(0)  # the same initial weights in every run, whatever ran before
     return Runner(
         model=_Toy(), work_dir=str(work_dir),
         train_dataloader=dict(dataset=_Data(), sampler=dict(type='InfiniteSampler', seed=0),
