@@ -15,10 +15,9 @@ import sys
 from typing import List, Optional
 
 import torch
-from mmengine.config import DictAction
-
-from mmskin.apis.inference import init_lesion_model, list_images, run_inference
-from mmskin.apis.runner_setup import ConfigError
+from mmskin.apis import init_lesion_model, run_inference
+from mmskin.apis.runner_setup import ConfigError, add_cfg_options_arg
+from mmskin.utils import ISICFileError, list_images
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -35,9 +34,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument(
         '--device', default='cuda:0' if torch.cuda.is_available() else 'cpu',
         help='device to run on, e.g. cpu or cuda:0 (default: cuda:0 if available)')
-    parser.add_argument(
-        '--cfg-options', nargs='+', action=DictAction,
-        help='override settings in the config, key=value pairs')
+    add_cfg_options_arg(parser)
     return parser.parse_args(argv)
 
 
@@ -47,7 +44,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         images = list_images(args.input)
         model = init_lesion_model(args.config, args.checkpoint, args.device, args.cfg_options)
         summary = run_inference(model, images, args.out_dir, gt_dir=args.gt_masks)
-    except (ConfigError, FileNotFoundError) as err:
+    except (ConfigError, ISICFileError, FileNotFoundError) as err:
         sys.exit(f'error: {err}')
     gt_note = (f', ground truth not drawn for {len(summary.gt_problems)}'
                if summary.gt_problems else '')

@@ -29,13 +29,15 @@ model = dict(
     train_cfg=dict(rcnn=dict(sampler=dict(num=64))))
 
 # data: synthetic ISIC 2017 layout converted by the ISIC converter.
-# The base pipelines with the smaller input size (and the same augmentation).
-resize_and_pad = [
-    dict(type='Resize', scale=img_scale, keep_ratio=True),
-    dict(type='Pad', size=img_scale, pad_val=dict(img=(0, 0, 0), masks=0, seg=255)),
+# The base pipelines with the smaller input size (and the same augmentation):
+# the Resize and Pad steps are found by their type, not their position.
+input_size = dict(Resize=dict(scale=img_scale), Pad=dict(size=img_scale))
+train_pipeline = [
+    dict(step, **input_size.get(step['type'], {})) for step in _base_.train_pipeline
 ]
-train_pipeline = [*_base_.train_pipeline[:2], *resize_and_pad, *_base_.train_pipeline[4:]]
-test_pipeline = [_base_.test_pipeline[0], *resize_and_pad, *_base_.test_pipeline[3:]]
+test_pipeline = [
+    dict(step, **input_size.get(step['type'], {})) for step in _base_.test_pipeline
+]
 train_dataloader = dict(
     batch_size=4,  # instead of 2
     dataset=dict(

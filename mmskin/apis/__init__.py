@@ -1,12 +1,12 @@
-from .inference import (ImageReadError, InferenceSummary, LesionPrediction, LesionResultWriter,
-                        build_test_pipeline, find_gt_mask, init_lesion_model, list_images,
-                        predict_lesion, read_gt_mask, read_image, run_inference)
+from .inference import InferenceSummary, run_inference
+from .model import build_test_pipeline, init_lesion_model
+from .predict import LesionPrediction, predict_lesion
+from .result_writer import LesionResultWriter
 from .runner_setup import (ConfigError, apply_common_args, load_config, resolve_resume,
                            set_isic_out_dir)
 
 __all__ = [
     'ConfigError', 'apply_common_args', 'load_config', 'resolve_resume', 'set_isic_out_dir',
-    'ImageReadError', 'InferenceSummary', 'LesionPrediction', 'LesionResultWriter', 'build_test_pipeline',
-    'find_gt_mask', 'init_lesion_model', 'list_images', 'predict_lesion', 'read_gt_mask',
-    'read_image', 'run_inference'
+    'InferenceSummary', 'LesionPrediction', 'LesionResultWriter', 'build_test_pipeline',
+    'init_lesion_model', 'predict_lesion', 'run_inference'
 ]

@@ -15,13 +15,18 @@ class ConfigError(ValueError):
     """A config or command line that cannot run, with the reason."""
 
 
+def add_cfg_options_arg(parser: argparse.ArgumentParser) -> None:
+    """mmdet's ``--cfg-options key=value ...``, which every tool with a config takes."""
+    parser.add_argument(
+        '--cfg-options', nargs='+', action=DictAction,
+        help='override settings in the config, key=value pairs')
+
+
 def add_common_args(parser: argparse.ArgumentParser, work_dir_help: str) -> None:
     """The flags ``tools/train.py`` and ``tools/test.py`` share with mmdet's:
     ``--work-dir``, ``--cfg-options``, ``--launcher`` and ``--local-rank``."""
     parser.add_argument('--work-dir', help=work_dir_help)
-    parser.add_argument(
-        '--cfg-options', nargs='+', action=DictAction,
-        help='override settings in the config, key=value pairs')
+    add_cfg_options_arg(parser)
     parser.add_argument(
         '--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
         default='none', help='job launcher')

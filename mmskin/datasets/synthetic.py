@@ -29,8 +29,8 @@ from typing import Dict, Sequence, Tuple, Union
 import cv2
 import numpy as np
 
+from mmskin.utils import ISIC_CLASSES, write_image_atomic
 from .conversion import OFFICIAL_LAYOUTS
-from .isic import ISIC_CLASSES
 
 #: Native (width, height) of the generated images and their relative weights:
 #: common dermoscopy camera resolutions around paper Table II's median.
@@ -214,8 +214,7 @@ def _imwrite(path: Path, image: np.ndarray, params: Sequence[int] = ()) -> None:
     """Write a greyscale or RGB uint8 image (OpenCV wants BGR)."""
     if image.ndim == 3:
         image = np.ascontiguousarray(image[..., ::-1])
-    if not cv2.imwrite(str(path), image, list(params)):
-        raise OSError(f'{path}: could not write image')
+    write_image_atomic(path, image, params)
 
 
 def _split_labels(seed: int, split_index: int, num_images: int,

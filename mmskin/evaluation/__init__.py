@@ -1,7 +1,4 @@
 from . import metrics  # noqa: F401  registers ISICSegMetric, ISICClsMetric
-from .combination import DEFAULT_LESION_CFG, LESION_MODES, check_lesion_cfg, combine_lesion
-from .isic_files import ISICInputError
+from .lesion_record import (LESION_COLUMNS, PER_IMAGE_COLUMNS, LesionRecord, read_lesion_csv)
 
-__all__ = [
-    'DEFAULT_LESION_CFG', 'LESION_MODES', 'ISICInputError', 'check_lesion_cfg', 'combine_lesion'
-]
+__all__ = ['LESION_COLUMNS', 'PER_IMAGE_COLUMNS', 'LesionRecord', 'read_lesion_csv']

@@ -31,7 +31,7 @@ from mmengine.logging import print_log
 from numpy.typing import ArrayLike
 from sklearn.metrics import average_precision_score, roc_auc_score, roc_curve
 
-from mmskin.datasets.isic import ISIC_CLASSES
+from mmskin.utils import ISIC_CLASSES
 
 #: Conventions for a metric whose denominator is zero on an image.
 EMPTY_RULES = ('one', 'exclude')
@@ -176,6 +176,15 @@ def positive_class_scores(gt_labels: ArrayLike, p_malignant: ArrayLike,
     return ~is_malignant, 1.0 - p_malignant
 
 
+def decision_counts(y_true: ArrayLike, y_score: ArrayLike, threshold: float = 0.5) -> np.ndarray:
+    """Confusion counts of the decisions ``score > threshold`` (the ISIC rule).
+
+    Returns:
+        int64 array ``[TP, FP, FN, TN]``, as :func:`confusion_counts`.
+    """
+    return confusion_counts(np.asarray(y_score) > threshold, np.asarray(y_true, dtype=bool))
+
+
 def specificity_at_sensitivity(y_true: ArrayLike, y_score: ArrayLike,
                                sensitivity: float) -> float:
     """Specificity at a given sensitivity, as the ISBI 2016 / ISIC 2017 scorer.
@@ -226,12 +235,7 @@ def classification_summary(gt_labels: ArrayLike,
     y_true, y_score = positive_class_scores(gt_labels, p_malignant, positive)
     if y_true.size == 0:
         raise ValueError('no lesions to score')
-    y_pred = y_score > threshold
-    tp = np.count_nonzero(y_pred & y_true)
-    fp = np.count_nonzero(y_pred & ~y_true)
-    fn = np.count_nonzero(~y_pred & y_true)
-    tn = y_true.size - tp - fp - fn
-    scores = per_image_scores([tp, fp, fn, tn], empty_rule)
+    scores = per_image_scores(decision_counts(y_true, y_score, threshold), empty_rule)
     summary = {'AC': float(scores['AC'])}
     if y_true.all() or not y_true.any():
         print_log(

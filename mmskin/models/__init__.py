@@ -1,1 +1,1 @@
-from . import detectors, losses, roi_heads  # noqa: F401  registers
+from . import detectors, lesion_heads, losses, roi_heads  # noqa: F401  registers

@@ -9,7 +9,7 @@ from typing import Optional, Sequence
 import cv2
 import numpy as np
 
-from mmskin.datasets.isic import ISIC_CLASSES
+from mmskin.utils import ISIC_CLASSES
 
 #: Contour colours of paper Fig. 4 (BGR): prediction red, ground truth black.
 PRED_CONTOUR_BGR = (0, 0, 255)

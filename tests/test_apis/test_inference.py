@@ -18,11 +18,11 @@ from mmengine.registry import init_default_scope
 from mmengine.runner import save_checkpoint
 from PIL import Image
 
-from mmskin.apis import ConfigError
+from mmskin.apis import (ConfigError, LesionPrediction, build_test_pipeline, init_lesion_model,
+                         predict_lesion, run_inference)
 from mmskin.apis import inference
-from mmskin.apis.inference import (CSV_COLUMNS, ImageReadError, LesionPrediction,
-                                   build_test_pipeline, init_lesion_model, list_images,
-                                   predict_lesion, read_gt_mask, read_image, run_inference)
+from mmskin.evaluation import LESION_COLUMNS
+from mmskin.utils import ISICFileError, list_images, read_image, read_mask
 from mmskin.visualization import (BOX_BGR, GT_CONTOUR_BGR, PRED_CONTOUR_BGR,
                                   draw_lesion_overlay)
 
@@ -185,7 +185,7 @@ def test_read_image_applies_exif_orientation(tmp_path):
 def test_read_image_bad_files_name_file_and_problem(tmp_path, make, problem):
     path = tmp_path / 'bad.jpg'
     make(path)
-    with pytest.raises(ImageReadError, match=problem) as info:
+    with pytest.raises(ISICFileError, match=problem) as info:
         read_image(path)
     assert str(path) in str(info.value) and info.value.path == path
 
@@ -202,9 +202,9 @@ def test_list_images(mixed_folder, tmp_path):
     empty = tmp_path / 'empty'
     empty.mkdir()
     (empty / 'readme.txt').write_text('no photos')
-    with pytest.raises(FileNotFoundError, match=f'{empty}: the folder holds no image'):
+    with pytest.raises(ISICFileError, match=f'{empty}: the folder holds no image'):
         list_images(empty)
-    with pytest.raises(FileNotFoundError, match='no such file or folder'):
+    with pytest.raises(ISICFileError, match='no such file or folder'):
         list_images(tmp_path / 'missing')
 
 
@@ -242,16 +242,16 @@ def test_draw_lesion_overlay_colours():
         draw_lesion_overlay(img, pred, 0.9, 1, gt_mask=gt[:50])
 
 
-def test_read_gt_mask(tmp_path):
+def test_read_mask(tmp_path):
     path = tmp_path / 'm_segmentation.png'
     cv2.imwrite(str(path), _lesion_mask(40, 60))
-    mask = read_gt_mask(path, (40, 60))
+    mask = read_mask(path, (40, 60))
     assert mask.dtype == bool and mask.sum() == (_lesion_mask(40, 60) > 0).sum()
-    with pytest.raises(ImageReadError, match=r'transposed: is the photo EXIF-rotated'):
-        read_gt_mask(path, (60, 40))
+    with pytest.raises(ISICFileError, match=r'transposed: is the photo EXIF-rotated'):
+        read_mask(path, (60, 40))
     cv2.imwrite(str(path), (_lesion_mask(40, 60) > 0).astype(np.uint8))
-    with pytest.raises(ImageReadError, match='at most 1; the ISIC scorer'):
-        read_gt_mask(path, (40, 60))
+    with pytest.raises(ISICFileError, match='at most 1; the ISIC scorer'):
+        read_mask(path, (40, 60))
 
 
 # --- writing ---------------------------------------------------------------
@@ -286,8 +286,8 @@ def test_interrupted_run_keeps_finished_images(monkeypatch, tmp_path):
     with pytest.raises(RuntimeError, match='interrupted'):
         run_inference(model, list_images(folder), out, progress=False, report=lines.append)
     rows = _rows(out)
-    assert [r['image'] for r in rows] == ['p0.jpg', 'p1.png']
-    assert rows[0]['label'] == 'benign' and float(rows[0]['p_malignant']) == 0.25
+    assert [r['image_id'] for r in rows] == ['p0', 'p1']
+    assert rows[0]['pred_label'] == '0' and float(rows[0]['p_malignant']) == 0.25
     assert lines == [f'skipped {folder / "p0.png"}: same name stem as {folder / "p0.jpg"}, '
                      'whose outputs would be overwritten']
     assert sorted(p.name for p in (out / 'masks').iterdir()) == [
@@ -303,7 +303,10 @@ def test_init_lesion_model_and_predict_lesion(model_files, tmp_path):
     pred = predict_lesion(model, _photo(37, 81))
     assert pred.mask.shape == (37, 81) and pred.mask.dtype == bool
     assert pred.bbox.shape == (4,) and 0.0 <= pred.p_malignant <= 1.0
-    assert pred.label_name in ('benign', 'malignant') and pred.area == pred.mask.sum()
+    assert pred.label == int(pred.p_malignant > 0.5)
+    record = pred.to_record('x')
+    assert record.image_id == 'x' and record.area == pred.mask.sum()
+    assert record.pred_label == pred.label and record.detected == pred.detected
 
     with pytest.raises(FileNotFoundError, match='no such checkpoint file'):
         init_lesion_model(model_files.config, tmp_path / 'missing.pth')
@@ -325,7 +328,7 @@ def test_tool_single_image_and_empty_folder(model_files, mixed_folder, tmp_path,
                     '--device', 'cpu'])
     assert rc == 0
     assert 'processed 1, failed 0' in capsys.readouterr().out
-    assert [r['image'] for r in _rows(out)] == ['g_exif.jpg']
+    assert [r['image_id'] for r in _rows(out)] == ['g_exif']
     mask = cv2.imread(str(out / 'masks' / 'g_exif_segmentation.png'), cv2.IMREAD_UNCHANGED)
     assert mask.shape == GOOD['g_exif.jpg']
 
@@ -355,19 +358,18 @@ def test_tool_cli_mixed_folder_with_ground_truth(model_files, mixed_folder, gt_f
     assert not list(out.rglob('*.tmp')), 'no temporary file may be left'
 
     rows = _rows(out)
-    assert list(rows[0]) == list(CSV_COLUMNS)
-    assert [r['image'] for r in rows] == list(GOOD)
-    for row in rows:
-        name = row['image']
+    assert list(rows[0]) == list(LESION_COLUMNS)
+    assert [r['image_id'] for r in rows] == [Path(name).stem for name in GOOD]
+    for row, name in zip(rows, GOOD):
         h, w = GOOD[name]
         stem = Path(name).stem
         assert 0.0 <= float(row['p_malignant']) <= 1.0
-        assert row['label'] in ('benign', 'malignant')
+        assert row['pred_label'] == str(int(float(row['p_malignant']) > 0.5))
         mask = cv2.imread(str(out / 'masks' / f'{stem}_segmentation.png'), cv2.IMREAD_UNCHANGED)
         assert mask.shape == (h, w), name  # the photo as displayed (EXIF applied)
         assert set(np.unique(mask)) <= {0, 255}
         assert int(row['area']) == int((mask == 255).sum())
-        if row['detected'] == 'True':
+        if row['detected'] == '1':
             x0, y0, x1, y1 = (float(row[k]) for k in ('x0', 'y0', 'x1', 'y1'))
             assert 0 <= x0 <= x1 <= w and 0 <= y0 <= y1 <= h
         overlay = cv2.imread(str(out / 'overlays' / f'{stem}.jpg'))

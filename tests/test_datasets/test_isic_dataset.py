@@ -12,7 +12,7 @@ from mmengine.registry import init_default_scope
 from pycocotools import mask as mask_utils
 
 import mmskin  # noqa: F401  registers ISICDataset and the transforms
-from mmskin.datasets import ISIC_CLASSES, tight_box
+from mmskin.utils import ISIC_CLASSES, tight_box
 
 CONFIG = Path(__file__).resolve().parents[2] / 'configs/_base_/datasets/isic_instance.py'
 

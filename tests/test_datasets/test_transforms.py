@@ -15,7 +15,7 @@ from mmengine.registry import init_default_scope
 from PIL import Image
 
 import mmskin  # noqa: F401  registers the transforms
-from mmskin.datasets import tight_box
+from mmskin.utils import tight_box
 from mmskin.datasets.transforms import (BoxFromMask, GaussianBlur,
                                         RandomAffineWithMasks,
                                         UniformBrightness)

@@ -130,5 +130,5 @@ def test_bad_csv_is_one_line_naming_the_file(isic_score, tmp_path, capsys):
     pred.write_text('ISIC_0000011,0.3\nISIC_0000019,abc\n')
     assert isic_score.main(['cls', str(pred), str(GT_CSV)]) == 1
     err = capsys.readouterr().err.strip()
-    assert err == (f"error: {pred}, line 2: melanoma probability 'abc' of ISIC_0000019 is not "
+    assert err == (f"error: {pred}: line 2: melanoma probability 'abc' of ISIC_0000019 is not "
                    'a number in [0, 1]')

@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
-from mmskin.evaluation.metrics import PER_IMAGE_COLUMNS
+from mmskin.evaluation import PER_IMAGE_COLUMNS
 
 TOOL = Path(__file__).resolve().parents[2] / 'tools' / 'analysis' / 'plot_isic_curves.py'
 

@@ -33,8 +33,9 @@ import math
 import sys
 
 from mmskin.evaluation.functional import EMPTY_RULES
-from mmskin.evaluation.isic_files import (ISICInputError, ScoringReport,
-                                          score_classification_files, score_segmentation_folders)
+from mmskin.evaluation.scoring import (ScoringReport, score_classification_files,
+                                       score_segmentation_folders)
+from mmskin.utils import ISICFileError
 
 JSON_KEYS = {
     'seg': ('JA', 'DI', 'AC', 'SE', 'SP', 'TJA'),
@@ -100,7 +101,7 @@ def main(argv=None) -> int:
         else:
             report = score_classification_files(args.pred, args.gt, args.positive,
                                                 args.allow_missing)
-    except ISICInputError as error:
+    except ISICFileError as error:
         print(f'error: {error}', file=sys.stderr)
         return 1
     _print_report(args.task, report)

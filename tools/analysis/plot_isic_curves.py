@@ -11,12 +11,11 @@ the curves; a run without benign / malignant probabilities (NaN, a model
 with one foreground class) gets the histogram only.
 """
 import argparse
-import csv
 import math
 import os
 import os.path as osp
 import sys
-from typing import Dict, List
+from typing import List
 
 import matplotlib
 
@@ -25,9 +24,12 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from sklearn.metrics import precision_recall_curve, roc_curve  # noqa: E402
 
-from mmskin.evaluation.functional import (classification_summary,  # noqa: E402
+from mmskin.evaluation import read_lesion_csv  # noqa: E402
+from mmskin.evaluation.functional import (TJA_THRESHOLD,  # noqa: E402
+                                          classification_summary, decision_counts,
                                           positive_class_scores, threshold_jaccard)
 
+#: The per_image.csv columns the plots need.
 REQUIRED_COLUMNS = ('image_id', 'gt_label', 'p_malignant', 'JA')
 
 
@@ -37,30 +39,6 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--out', required=True, help='folder for the PNG files')
     parser.add_argument('--positive', choices=('malignant', 'benign'), default='malignant')
     return parser.parse_args(argv)
-
-
-def read_per_image(path: str) -> Dict[str, np.ndarray]:
-    """The columns the plots need, as arrays; a ValueError names what is wrong."""
-    if not osp.isfile(path):
-        raise ValueError(f'{path}: file does not exist')
-    with open(path, newline='') as f:
-        reader = csv.DictReader(f)
-        missing = [c for c in REQUIRED_COLUMNS if c not in (reader.fieldnames or [])]
-        if missing:
-            raise ValueError(f'{path}: no column {missing}; expected the per_image.csv written '
-                             'by ISICSegMetric(out_dir=...)')
-        rows = list(reader)
-    if not rows:
-        raise ValueError(f'{path}: no rows')
-    columns: Dict[str, List[float]] = {c: [] for c in REQUIRED_COLUMNS[1:]}
-    for line, row in enumerate(rows, start=2):
-        for column in columns:
-            try:
-                columns[column].append(float(row[column]))
-            except (TypeError, ValueError):
-                raise ValueError(f'{path}, line {line}: {column} = {row[column]!r} is not a '
-                                 'number') from None
-    return {column: np.array(values) for column, values in columns.items()}
 
 
 def _save(fig, path: str) -> str:
@@ -75,11 +53,10 @@ def plot_roc_pr(gt_labels: np.ndarray, p_malignant: np.ndarray, out_dir: str,
     summary = classification_summary(gt_labels, p_malignant, positive=positive, sensitivities=())
     y_true, y_score = positive_class_scores(gt_labels, p_malignant, positive)
     # The operating point of the ISIC scorer: positive iff score > 0.5.
-    y_pred = y_score > 0.5
-    tp = np.count_nonzero(y_pred & y_true)
-    recall = tp / max(np.count_nonzero(y_true), 1)
-    fpr_at_half = np.count_nonzero(y_pred & ~y_true) / max(np.count_nonzero(~y_true), 1)
-    precision = tp / np.count_nonzero(y_pred) if y_pred.any() else 1.0
+    tp, fp, fn, tn = decision_counts(y_true, y_score, 0.5)
+    recall = tp / max(tp + fn, 1)
+    fpr_at_half = fp / max(fp + tn, 1)
+    precision = tp / (tp + fp) if tp + fp else 1.0
     two_classes = not math.isnan(summary['AUC'])
 
     fig, ax = plt.subplots(figsize=(5, 5))
@@ -109,7 +86,7 @@ def plot_ja_histogram(ja: np.ndarray, out_dir: str) -> str:
     ja = ja[~np.isnan(ja)]
     fig, ax = plt.subplots(figsize=(6, 4))
     ax.hist(ja, bins=np.linspace(0, 1, 21), color='tab:blue', edgecolor='white')
-    ax.axvline(0.65, c='red', ls='--', label='TJA threshold 0.65')
+    ax.axvline(TJA_THRESHOLD, c='red', ls='--', label=f'TJA threshold {TJA_THRESHOLD}')
     ax.set(xlabel='Jaccard index per image', ylabel='images',
            title=f'JA: mean {ja.mean():.3f}, thresholded {threshold_jaccard(ja).mean():.3f}'
            if ja.size else 'JA: no image')
@@ -120,7 +97,7 @@ def plot_ja_histogram(ja: np.ndarray, out_dir: str) -> str:
 def main(argv=None) -> int:
     args = parse_args(argv)
     try:
-        data = read_per_image(args.results)
+        data = read_lesion_csv(args.results, REQUIRED_COLUMNS)
         labelled = data['gt_label'] >= 0
         p_malignant = data['p_malignant'][labelled]
         os.makedirs(args.out, exist_ok=True)
@@ -134,7 +111,7 @@ def main(argv=None) -> int:
             paths += plot_roc_pr(data['gt_label'][labelled].astype(int), p_malignant, args.out,
                                  args.positive)
         paths.append(plot_ja_histogram(data['JA'], args.out))
-    except ValueError as error:
+    except ValueError as error:  # ISICFileError included
         print(f'error: {error}', file=sys.stderr)
         return 1
     for path in paths:

@@ -17,8 +17,9 @@ import argparse
 import logging
 import sys
 
-from mmskin.datasets.conversion import (OFFICIAL_LAYOUTS, ConversionError, convert_to_coco,
-                                        find_archive_samples, find_official_samples)
+from mmskin.datasets.conversion import (OFFICIAL_LAYOUTS, convert_to_coco, find_archive_samples,
+                                        find_official_samples)
+from mmskin.utils import ISICFileError
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -41,6 +42,9 @@ def parse_args(argv=None) -> argparse.Namespace:
                           help='store masks as RLE (default; exact)')
     encoding.add_argument('--polygon', dest='polygon', action='store_true',
                           help='store masks as polygons of their outer contours')
+    # Both flags write to one destination: without an explicit default the
+    # first one's (store_false: True) would make polygons the default.
+    parser.set_defaults(polygon=False)
     parser.add_argument('--nproc', type=int, default=1, help='processes decoding images')
     args = parser.parse_args(argv)
     archive_options = ('images', 'masks', 'metadata')
@@ -68,7 +72,7 @@ def main(argv=None) -> None:
             collection = find_official_samples(args.root, args.layout, args.split)
         summary = convert_to_coco(collection, args.out, skip_bad=args.skip_bad,
                                   polygon=args.polygon, nproc=args.nproc)
-    except ConversionError as error:
+    except ISICFileError as error:
         sys.exit(f'error: {error}')
     print(summary)
 

@@ -17,8 +17,8 @@ model = dict(
         # inputs valid for the FPN strides.
         pad_size_divisor=32),
     backbone=dict(
-        # Built fully trainable: the three-phase hook owns freezing (SPEC 5;
-        # mmengine leaves parameters frozen at build time out of the optimizer).
+        # Built fully trainable: the three-phase hook owns freezing (mmengine
+        # leaves parameters frozen at build time out of the optimizer).
         frozen_stages=-1,
         # Two images per GPU make batch statistics meaningless: BN keeps its
         # pretrained statistics (mmdet's default for detection).
@@ -37,11 +37,8 @@ model = dict(
             alpha=0.25,
             beta=2.0,
             loss_weight=1.0),
-        # Eq. (3): smooth L1 with beta 1. The paper's rho = 10 of Eq. (1) is
-        # relative to Faster R-CNN's 1/N_reg (~2400 anchor locations); mmdet
-        # divides both RPN terms by the ~256 sampled anchors, so rho = 10
-        # corresponds to loss_weight = 10 * 256 / 2400 ~ 1.0
-        # (mmskin/models/losses/focal_loss.py).
+        # Eq. (3): smooth L1 with beta 1. loss_weight 1.0 is the paper's
+        # rho = 10 of Eq. (1) under mmdet's normalisation (README, model table).
         loss_bbox=dict(
             _delete_=True, type='SmoothL1Loss', beta=1.0, loss_weight=1.0)),
     roi_head=dict(
@@ -79,8 +76,7 @@ model = dict(
     test_cfg=dict(
         # Not given in the paper: mmdet's Mask R-CNN test settings.
         rcnn=dict(score_thr=0.05, max_per_img=100, mask_thr_binary=0.5)),
-    # Results combination (II-B-3): one lesion per image from the detections;
-    # see mmskin/evaluation/combination.py and the README.
-    lesion_cfg=dict(
-        mode='top_roi', score_thr=0.05, renormalize=True,
-        empty_p_malignant=0.0))
+    # Results combination (II-B-3): one lesion per image from the detections.
+    # Its settings and their defaults: LesionCombinationHead
+    # (mmskin/models/lesion_heads/lesion_combination_head.py).
+    lesion_cfg=dict(type='LesionCombinationHead'))

@@ -11,7 +11,7 @@ from mmdet.registry import TRANSFORMS
 from mmdet.structures.bbox import HorizontalBoxes, autocast_box_type
 from mmdet.structures.mask import BitmapMasks
 
-from ..isic import tight_box
+from mmskin.utils import tight_box
 
 
 def _boxes_from_masks(results: dict) -> None:

@@ -8,21 +8,10 @@ from mmengine.fileio import LocalBackend
 from mmengine.hooks import CheckpointHook
 
 from mmdet.registry import HOOKS
+from mmskin.utils import write_bytes_atomic
 
 #: Suffix of a checkpoint while it is being written.
 PARTIAL_SUFFIX = '.part'
-
-
-def replace_atomically(data: bytes, path: str) -> None:
-    """Write ``data`` to ``path`` so that readers see the old file or the
-    whole new one, never a part: write a temporary file next to it, flush it
-    to disk, then ``os.replace`` it (atomic on POSIX and Windows)."""
-    partial = path + PARTIAL_SUFFIX
-    with open(partial, 'wb') as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(partial, path)
 
 
 def _fsync(path: str) -> None:
@@ -101,8 +90,8 @@ class AtomicCheckpointHook(CheckpointHook):
             return
         _fsync(self.last_ckpt + PARTIAL_SUFFIX)
         os.replace(self.last_ckpt + PARTIAL_SUFFIX, self.last_ckpt)
-        replace_atomically(self.last_ckpt.encode(),
-                           osp.join(runner.work_dir, 'last_checkpoint'))
+        pointer = osp.join(runner.work_dir, 'last_checkpoint')
+        write_bytes_atomic(pointer, self.last_ckpt.encode(), partial=pointer + PARTIAL_SUFFIX)
         if outdated is not None:
             path = osp.join(self.out_dir, self.filename_tmpl.format(outdated))
             if osp.isfile(path):

@@ -19,38 +19,30 @@ With ``out_dir`` set, the metrics write the ISIC submission files:
 * ``ISICClsMetric``: ``<out_dir>/part3_submission.csv``, the
   ``image_id,melanoma`` file the ISIC classification scorer takes.
 """
-import csv
 import logging
 import math
-import os
 import os.path as osp
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence
 
-import cv2
 import numpy as np
-import torch
 from mmdet.registry import METRICS
 from mmengine.evaluator import BaseMetric
 from mmengine.logging import print_log
 from terminaltables import AsciiTable
 
+from mmskin.utils import mask_file_name, write_csv_atomic, write_mask_atomic
 from ..functional import (EMPTY_RULES, ISBI2016_SENSITIVITIES, SEG_METRICS, TJA_THRESHOLD,
                           classification_summary, confusion_counts, per_image_scores,
                           segmentation_summary)
-from ..isic_files import prediction_mask_name
-
-#: Columns of ``per_image.csv``.
-PER_IMAGE_COLUMNS = ('image_id', 'gt_label', 'pred_label', 'p_malignant', 'score', 'detected',
-                     'x0', 'y0', 'x1', 'y1') + SEG_METRICS
+from ..lesion_record import (PER_IMAGE_COLUMNS, UNKNOWN_LABEL, LesionRecord, to_numpy,
+                             per_image_row)
 
 
-def _to_numpy(value: Any) -> np.ndarray:
-    if isinstance(value, torch.Tensor):
-        return value.detach().cpu().numpy()
+def _array(value: Any) -> np.ndarray:
     if hasattr(value, 'to_ndarray'):  # mmdet BitmapMasks / PolygonMasks
         return value.to_ndarray()
-    return np.asarray(value)
+    return to_numpy(value)
 
 
 def image_id_of(data_sample: dict) -> str:
@@ -69,22 +61,22 @@ def _pred_lesion(data_sample: dict) -> dict:
 
 
 def _gt_label(data_sample: dict) -> int:
-    """0 benign / 1 malignant; -1 when the image has no annotation."""
-    labels = _to_numpy(data_sample.get('gt_instances', {}).get('labels', []))
-    return int(labels.max()) if labels.size else -1
+    """0 benign / 1 malignant; ``UNKNOWN_LABEL`` when the image has no annotation."""
+    labels = _array(data_sample.get('gt_instances', {}).get('labels', []))
+    return int(labels.max()) if labels.size else UNKNOWN_LABEL
 
 
 def _gt_mask(data_sample: dict) -> np.ndarray:
     """The union of the ground-truth masks (ISIC has one per image), bool (H, W).
 
-    Decoded annotation masks are 0/1: any non-zero pixel is lesion, as the
-    official scorer's reading of a two-valued ground-truth mask.
+    Decoded annotation masks are 0/1, made by the converter with the
+    scorer's ``> 128`` rule (:func:`mmskin.utils.read_mask`).
     """
     gt_instances = data_sample.get('gt_instances', {})
     if 'masks' not in gt_instances:
         raise ValueError(f'ground truth of {image_id_of(data_sample)} has no masks: load them '
                          'with LoadAnnotations(with_mask=True) after Resize in the test pipeline')
-    masks = _to_numpy(gt_instances['masks'])
+    masks = _array(gt_instances['masks'])
     if masks.shape[0] == 0:
         return np.zeros(data_sample['ori_shape'][:2], dtype=bool)
     return masks.astype(bool).any(axis=0)
@@ -92,18 +84,12 @@ def _gt_mask(data_sample: dict) -> np.ndarray:
 
 def _lesion_record(data_sample: dict, lesion: dict) -> Dict[str, Any]:
     """The per-image scalars both metrics keep."""
-    return dict(
-        image_id=image_id_of(data_sample),
-        gt_label=_gt_label(data_sample),
-        pred_label=int(lesion['label']),
-        p_malignant=float(lesion['p_malignant']),
-        score=float(lesion['score']),
-        detected=bool(lesion['detected']),
-        bbox=tuple(float(v) for v in _to_numpy(lesion['bbox'])))
+    return dict(record=LesionRecord.from_lesion(image_id_of(data_sample), lesion),
+                gt_label=_gt_label(data_sample))
 
 
 def _log_table(title: str, summary: Dict[str, float], results: List[dict]) -> None:
-    undetected = sum(not r['detected'] for r in results)
+    undetected = sum(not r['record'].detected for r in results)
     rows = [['metric', 'value']]
     rows += [[name, f'{value:.4f}'] for name, value in summary.items()]
     rows += [['images', str(len(results))], ['no detection', str(undetected)]]
@@ -113,11 +99,7 @@ def _log_table(title: str, summary: Dict[str, float], results: List[dict]) -> No
 
 
 def _write_csv(path: str, header: Sequence[str], rows: List[Sequence]) -> None:
-    os.makedirs(osp.dirname(path), exist_ok=True)
-    with open(path, 'w', newline='') as f:
-        writer = csv.writer(f)
-        writer.writerow(header)
-        writer.writerows(rows)
+    write_csv_atomic(path, header, rows)
     print_log(f'wrote {path}', logger='current')
 
 
@@ -161,23 +143,17 @@ class ISICSegMetric(BaseMetric):
         for data_sample in data_samples:
             lesion = _pred_lesion(data_sample)
             record = _lesion_record(data_sample, lesion)
-            pred_mask = _to_numpy(lesion['mask']).astype(bool)
+            image_id = record['record'].image_id
+            pred_mask = to_numpy(lesion['mask']).astype(bool)
             try:
                 counts = confusion_counts(pred_mask, _gt_mask(data_sample))
             except ValueError as error:
-                raise ValueError(f'{record["image_id"]}: {error}') from None
+                raise ValueError(f'{image_id}: {error}') from None
             record['counts'] = tuple(int(c) for c in counts)
             if self.out_dir is not None:
-                self._write_mask(record['image_id'], pred_mask)
+                write_mask_atomic(osp.join(self.out_dir, 'masks', mask_file_name(image_id)),
+                                  pred_mask)
             self.results.append(record)
-
-    def _write_mask(self, image_id: str, mask: np.ndarray) -> None:
-        mask_dir = osp.join(self.out_dir, 'masks')
-        os.makedirs(mask_dir, exist_ok=True)
-        path = osp.join(mask_dir, prediction_mask_name(image_id))
-        # 0/255: the official scorer binarises at 128, a 0/1 file would be all background.
-        if not cv2.imwrite(path, mask.astype(np.uint8) * 255):
-            raise OSError(f'{path}: could not write the predicted mask')
 
     def compute_metrics(self, results: List[dict]) -> Dict[str, float]:
         """Means over images, a logged table and, with ``out_dir``, ``per_image.csv``."""
@@ -186,9 +162,8 @@ class ISICSegMetric(BaseMetric):
         _log_table(f'ISIC segmentation (empty_rule={self.empty_rule})', summary, results)
         if self.out_dir is not None:
             scores = per_image_scores(counts, self.empty_rule)
-            rows = [[r['image_id'], r['gt_label'], r['pred_label'], f'{r["p_malignant"]:.6f}',
-                     f'{r["score"]:.6f}', int(r['detected']), *(f'{v:.2f}' for v in r['bbox']),
-                     *(f'{scores[name][i]:.6f}' for name in SEG_METRICS)]
+            rows = [per_image_row(r['record'], r['gt_label'],
+                                  [scores[name][i] for name in SEG_METRICS])
                     for i, r in enumerate(results)]
             _write_csv(osp.join(self.out_dir, 'per_image.csv'), PER_IMAGE_COLUMNS, rows)
         return summary
@@ -249,10 +224,10 @@ class ISICClsMetric(BaseMetric):
         if self.out_dir is not None:
             _write_csv(
                 osp.join(self.out_dir, 'part3_submission.csv'), ('image_id', 'melanoma'),
-                [[r['image_id'], f'{r["p_malignant"]:.6f}'] for r in results])
+                [[r['record'].image_id, f'{r["record"].p_malignant:.6f}'] for r in results])
         labelled = [r for r in results if r['gt_label'] >= 0]
         if len(labelled) < len(results):
-            unlabelled = [r['image_id'] for r in results if r['gt_label'] < 0]
+            unlabelled = [r['record'].image_id for r in results if r['gt_label'] < 0]
             print_log(
                 f'{len(unlabelled)} images have no ground-truth label and are not scored: '
                 f'{", ".join(unlabelled[:10])}',
@@ -261,12 +236,12 @@ class ISICClsMetric(BaseMetric):
         if not labelled:
             raise ValueError('ISICClsMetric: no image has a ground-truth label; load '
                              'annotations with LoadAnnotations in the test pipeline')
-        if any(math.isnan(r['p_malignant']) for r in labelled):
+        if any(math.isnan(r['record'].p_malignant) for r in labelled):
             raise ValueError('ISICClsMetric: p_malignant is NaN: the model has one foreground '
                              'class and no benign / malignant classifier; evaluate it with '
                              'ISICSegMetric only')
         summary = classification_summary([r['gt_label'] for r in labelled],
-                                         [r['p_malignant'] for r in labelled],
+                                         [r['record'].p_malignant for r in labelled],
                                          positive=self.positive,
                                          threshold=self.threshold,
                                          sensitivities=self.sensitivities,

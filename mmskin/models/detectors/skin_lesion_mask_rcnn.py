@@ -8,7 +8,6 @@ from mmdet.structures import SampleList
 from mmengine.structures import InstanceData
 from torch import Tensor
 
-from mmskin.evaluation.combination import check_lesion_cfg, combine_lesion
 
 
 def instances_to_original(pred_instances: InstanceData, img_meta: dict) -> InstanceData:
@@ -58,21 +57,26 @@ class SkinLesionMaskRCNN(MaskRCNN):
     ``predict`` returns mmdet's ``pred_instances`` unchanged and adds
     ``pred_lesion`` to every ``DetDataSample``: a ``BaseDataElement`` with
     ``p_malignant``, ``label``, ``score``, ``bbox``, ``mask`` (original
-    image resolution) and ``detected``, made by
-    :func:`mmskin.evaluation.combine_lesion`. The ISIC metrics read it.
+    image resolution) and ``detected``, made by the results combination
+    head. The ISIC metrics read it.
 
     Args:
-        lesion_cfg: keyword arguments of
-            :func:`~mmskin.evaluation.combine_lesion`; missing keys take
-            ``DEFAULT_LESION_CFG`` (``mode='top_roi', score_thr=0.05,
-            renormalize=True, empty_p_malignant=0.0``). The class
+        lesion_cfg: config of the results combination head; ``type``
+            defaults to :class:`~mmskin.models.lesion_heads.LesionCombinationHead`,
+            whose signature holds the defaults of the other keys;
+            ``num_classes`` is the RoI head's. The class
             probabilities need ``roi_head.bbox_head.type='SkinLesionBBoxHead'``.
         **kwargs: arguments of mmdet's ``MaskRCNN``.
     """
 
     def __init__(self, *args, lesion_cfg: Optional[dict] = None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.lesion_cfg = check_lesion_cfg(lesion_cfg)
+        cfg = dict(type='LesionCombinationHead', num_classes=self.roi_head.bbox_head.num_classes)
+        cfg.update(lesion_cfg or {})
+        try:
+            self.lesion_combination = MODELS.build(cfg)
+        except TypeError as error:  # an unknown key
+            raise ValueError(f'lesion_cfg {dict(lesion_cfg or {})}: {error}') from None
 
     def predict(self,
                 batch_inputs: Tensor,
@@ -86,6 +90,6 @@ class SkinLesionMaskRCNN(MaskRCNN):
             pred_instances = data_sample.pred_instances
             if not rescale:
                 pred_instances = instances_to_original(pred_instances, data_sample.metainfo)
-            data_sample.pred_lesion = combine_lesion(
-                pred_instances, data_sample.metainfo['ori_shape'], **self.lesion_cfg)
+            data_sample.pred_lesion = self.lesion_combination(
+                pred_instances, data_sample.metainfo['ori_shape'])
         return batch_data_samples

@@ -4,32 +4,8 @@
 with ``alpha = 0.25`` and ``beta = 2``. Unlike RetinaNet's focal loss, which
 weights positives by ``alpha`` and negatives by ``1 - alpha``, the paper scales
 *both* terms by the same ``alpha``. :class:`SkinFocalLoss` is used by the RPN
-(sigmoid form) and by the classify subnet (softmax form).
-
-RPN loss weights, Eq. (1)
--------------------------
-Eq. (1) writes the RPN loss as ``1/N_cls sum L_cls + rho/N_reg sum p* L_reg``
-with ``rho = 10``. That is Faster R-CNN's normalisation: ``N_cls = 256``
-sampled anchors per image and ``N_reg ~ 2400`` anchor locations (a ~600 x
-1000 image at stride 16), so ``rho = 10`` makes the two terms roughly equal.
-MMDetection 3.3.0 normalises both terms by the same number instead, which was
-checked in the installed source:
-
-- ``AnchorHead.loss_by_feat`` sets ``avg_factor`` to the sum over images of
-  ``SamplingResult.avg_factor``; ``RandomSampler`` (via ``BaseSampler.sample``)
-  builds ``SamplingResult`` with ``avg_factor_with_neg=True``, so
-  ``avg_factor = num_pos + num_neg``, the sampled anchors (256 per image with
-  the Mask R-CNN ``rpn`` sampler ``num=256``);
-- ``AnchorHead.loss_by_feat_single`` passes that same ``avg_factor`` to
-  ``loss_cls`` (with ``label_weights`` 1 on sampled anchors, 0 elsewhere) and
-  to ``loss_bbox`` (with ``bbox_weights`` 1 on the 4 coordinates of positive
-  anchors only); ``RPNHead.loss_by_feat`` just renames the two results.
-
-So mmdet's RPN box term is ``1/N_cls sum p* L_reg``, and the paper's
-``rho/N_reg`` corresponds to ``loss_bbox`` ``loss_weight = rho * N_cls / N_reg
-= 10 * 256 / 2400 ~ 1.07``, i.e. mmdet's default ``loss_weight = 1.0``. Eq. (3)
-is ``SmoothL1Loss(beta=1.0)``; mmdet's Mask R-CNN base config uses ``L1Loss``
-for the RPN box term instead.
+(sigmoid form) and by the classify subnet (softmax form). How the paper's RPN
+weight rho of Eq. (1) maps onto mmdet is in the README's model table.
 
 RPN labels
 ----------

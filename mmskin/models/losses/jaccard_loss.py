@@ -3,7 +3,7 @@ Jaccard distance, Eq. (5) of Song et al. (IEEE JBHI 2020, Sec. II-C-2)."""
 from mmdet.registry import MODELS
 from torch import Tensor
 
-from .dice_loss import RoIMaskLoss, dice_distance, roi_binary_cross_entropy
+from .utils import RoIMaskLoss, dice_distance, roi_binary_cross_entropy
 
 
 def jaccard_distance(prob: Tensor, target: Tensor, delta: float = 100.0) -> Tensor:

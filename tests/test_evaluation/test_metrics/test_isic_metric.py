@@ -1,4 +1,5 @@
 import csv
+import dataclasses
 import math
 import pickle
 
@@ -7,8 +8,9 @@ import numpy as np
 import pytest
 import torch
 
+from mmskin.evaluation import PER_IMAGE_COLUMNS, LesionRecord
 from mmskin.evaluation.functional import classification_summary, segmentation_summary
-from mmskin.evaluation.metrics import PER_IMAGE_COLUMNS, ISICClsMetric, ISICSegMetric
+from mmskin.evaluation.metrics import ISICClsMetric, ISICSegMetric
 
 
 def _square(h, w, y0, y1, x0, x1):
@@ -84,8 +86,9 @@ def test_results_hold_a_few_numbers_per_image(make_sample):
     for metric in (ISICSegMetric(), ISICClsMetric()):
         metric.process({}, [sample])
         (record, ) = metric.results
-        assert all(isinstance(v, (int, float, bool, str, tuple)) for v in record.values())
-        assert all(isinstance(x, (int, float)) for v in record.values() if isinstance(v, tuple)
+        values = [*record.values(), *dataclasses.astuple(record['record'])]
+        assert all(isinstance(v, (int, float, bool, str, tuple, LesionRecord)) for v in values)
+        assert all(isinstance(x, (int, float)) for v in values if isinstance(v, tuple)
                    for x in v)
         assert len(pickle.dumps(record)) < 1000
 

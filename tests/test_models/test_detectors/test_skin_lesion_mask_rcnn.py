@@ -8,7 +8,7 @@ from mmengine.config import ConfigDict
 from mmengine.registry import init_default_scope
 from mmengine.structures import InstanceData
 
-from mmskin.evaluation import combine_lesion
+from mmskin.models.lesion_heads import LesionCombinationHead
 from mmskin.evaluation.metrics import ISICClsMetric, ISICSegMetric
 from mmskin.models.detectors import instances_to_original
 
@@ -97,7 +97,7 @@ def test_predict_adds_one_lesion_at_original_resolution(model):
     assert lesion.mask.shape == ORI_SHAPE and lesion.mask.dtype == torch.bool
     assert lesion.bbox.shape == (4, ) and lesion.detected
     assert 0.0 <= lesion.p_malignant <= 1.0 and lesion.label == int(lesion.p_malignant > 0.5)
-    expected = combine_lesion(pred, ORI_SHAPE, mode='top_roi')
+    expected = LesionCombinationHead(mode='top_roi')(pred, ORI_SHAPE)
     assert lesion.p_malignant == pytest.approx(expected.p_malignant)
     assert torch.equal(lesion.mask, expected.mask)
     torch.testing.assert_close(lesion.bbox, expected.bbox)
@@ -151,6 +151,8 @@ def test_model_output_feeds_the_isic_metrics(model, tmp_path):
 def test_bad_lesion_cfg_fails_at_build():
     with pytest.raises(ValueError, match='lesion_cfg.mode'):
         MODELS.build(_tiny_model_cfg(mode='mean'))
+    with pytest.raises(ValueError, match="lesion_cfg .*'thr'"):
+        MODELS.build(_tiny_model_cfg(thr=0.3))
 
 
 def test_predictions_are_clipped_to_the_photo_not_to_the_padding():

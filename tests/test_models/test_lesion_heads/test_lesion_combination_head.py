@@ -3,7 +3,9 @@ import pytest
 import torch
 from mmengine.structures import InstanceData
 
-from mmskin.evaluation import DEFAULT_LESION_CFG, check_lesion_cfg, combine_lesion
+from mmdet.registry import MODELS
+
+from mmskin.models.lesion_heads import LesionCombinationHead
 
 H, W = 12, 16
 
@@ -12,6 +14,10 @@ def _box_mask(x0, y0, x1, y1):
     mask = torch.zeros(H, W, dtype=torch.bool)
     mask[y0:y1, x0:x1] = True
     return mask
+
+
+def combine_lesion(pred_instances, ori_shape, **cfg):
+    return LesionCombinationHead(**cfg)(pred_instances, ori_shape)
 
 
 def _detections():
@@ -118,9 +124,12 @@ def test_one_foreground_class_has_no_probability_of_malignancy():
     dets = _detections()
     dets.class_probs = torch.tensor([[0.6, 0.4], [0.9, 0.1], [0.3, 0.7]])
     for mode in ('top_roi', 'union'):
-        lesion = combine_lesion(dets, (H, W), mode=mode)
+        lesion = combine_lesion(dets, (H, W), mode=mode, num_classes=1)
         assert np.isnan(lesion.p_malignant) and lesion.label == 0
         assert lesion.detected and lesion.mask.any()
+    # also when nothing is detected: there is no classifier to ask
+    lesion = combine_lesion(dets[:0], (H, W), num_classes=1)
+    assert np.isnan(lesion.p_malignant) and not lesion.detected
 
 
 def test_missing_class_probs_names_the_head():
@@ -135,15 +144,18 @@ def test_masks_not_at_original_resolution_are_rejected():
         combine_lesion(_detections(), (H * 2, W * 2))
 
 
-def test_check_lesion_cfg():
-    assert check_lesion_cfg(None) == DEFAULT_LESION_CFG
-    assert check_lesion_cfg(dict(mode='union'))['score_thr'] == 0.05
-    with pytest.raises(ValueError, match="unknown keys \\['thr'\\]"):
-        check_lesion_cfg(dict(thr=0.3))
+def test_built_from_config_with_the_signature_defaults():
+    head = MODELS.build(dict(type='LesionCombinationHead'))
+    assert (head.mode, head.score_thr, head.renormalize, head.empty_p_malignant) == \
+        ('top_roi', 0.05, True, 0.0)
+    assert MODELS.build(dict(type='LesionCombinationHead', mode='union')).score_thr == 0.05
+    assert not list(head.parameters())  # checkpoints are unchanged by it
+    with pytest.raises(TypeError, match='thr'):
+        MODELS.build(dict(type='LesionCombinationHead', thr=0.3))
     with pytest.raises(ValueError, match='lesion_cfg.mode'):
-        check_lesion_cfg(dict(mode='max'))
+        LesionCombinationHead(mode='max')
     with pytest.raises(ValueError, match='lesion_cfg.empty_p_malignant'):
-        check_lesion_cfg(dict(empty_p_malignant=2))
+        LesionCombinationHead(empty_p_malignant=2)
 
 
 def test_tight_box_of_union_matches_numpy_reference():

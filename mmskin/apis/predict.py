@@ -1,0 +1,70 @@
+"""Running a lesion model on one photo (paper II-B-3, "results combination")."""
+from dataclasses import dataclass
+from typing import Optional
+
+import numpy as np
+import torch
+import torch.nn as nn
+from mmcv.transforms import Compose
+from mmengine.structures import BaseDataElement
+
+from mmskin.evaluation import LesionRecord
+from .model import build_test_pipeline
+
+
+@dataclass(frozen=True)
+class LesionPrediction:
+    """The combined result of one image (paper II-B-3), as numpy values.
+
+    Attributes:
+        p_malignant: probability of malignancy.
+        label: 0 benign, 1 malignant (``ISIC_CLASSES`` order).
+        score: detection score of the lesion, 0.0 without detection.
+        bbox: float32 ``(x0, y0, x1, y1)`` at the image's resolution, zeros
+            without detection.
+        mask: bool (H, W) at the image's resolution.
+        detected: whether the detector found a lesion.
+    """
+    p_malignant: float
+    label: int
+    score: float
+    bbox: np.ndarray
+    mask: np.ndarray
+    detected: bool
+
+    @classmethod
+    def from_data_element(cls, lesion: BaseDataElement) -> 'LesionPrediction':
+        """From the ``pred_lesion`` that ``SkinLesionMaskRCNN.predict`` adds."""
+        return cls(
+            p_malignant=float(lesion.p_malignant),
+            label=int(lesion.label),
+            score=float(lesion.score),
+            bbox=lesion.bbox.detach().cpu().numpy().astype(np.float32),
+            mask=lesion.mask.detach().cpu().numpy().astype(bool),
+            detected=bool(lesion.detected))
+
+    def to_record(self, image_id: str) -> LesionRecord:
+        """The row this prediction gets in ``predictions.csv``."""
+        return LesionRecord.from_lesion(image_id, vars(self))
+
+
+def predict_lesion(model: nn.Module, image: np.ndarray,
+                   pipeline: Optional[Compose] = None) -> LesionPrediction:
+    """Run the model on one BGR uint8 image (H, W, 3), e.g. from :func:`read_image`.
+
+    Args:
+        model: from :func:`init_lesion_model`.
+        image: the photo; the prediction has its size.
+        pipeline: :func:`build_test_pipeline` of ``model.cfg``; built on
+            each call if not given.
+    """
+    if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
+        raise ValueError(f'image must be BGR uint8 (H, W, 3), got {image.dtype} {image.shape}')
+    if pipeline is None:
+        pipeline = build_test_pipeline(model.cfg)
+    data = pipeline(dict(img=image, img_id=0))
+    sample = data['data_samples']
+    batch = dict(inputs=[data['inputs']], data_samples=[sample])
+    with torch.no_grad():
+        sample = model.test_step(batch)[0]
+    return LesionPrediction.from_data_element(sample.pred_lesion)

@@ -1,0 +1,136 @@
+"""The lesion record: one row per image in every CSV mmskin writes.
+
+``predictions.csv`` (inference on new photos) holds :data:`LESION_COLUMNS`;
+``per_image.csv`` (a test run, ``ISICSegMetric(out_dir=...)``) holds
+:data:`PER_IMAGE_COLUMNS`: the same columns with the ground-truth label and
+the image's segmentation scores. Both come from :class:`LesionRecord`, so a
+field added there appears in both files, and the tools that read them use
+:func:`read_lesion_csv`.
+"""
+import csv
+import math
+from dataclasses import astuple, dataclass, fields
+from pathlib import Path
+from typing import Any, Dict, List, Sequence
+
+import numpy as np
+import torch
+
+from mmskin.utils import ISICFileError
+from .functional import SEG_METRICS
+
+#: ``gt_label`` of an image whose diagnosis is unknown.
+UNKNOWN_LABEL = -1
+
+
+def to_numpy(value: Any) -> np.ndarray:
+    """A tensor (on any device) or array-like as a numpy array."""
+    if isinstance(value, torch.Tensor):
+        return value.detach().cpu().numpy()
+    return np.asarray(value)
+
+
+@dataclass(frozen=True)
+class LesionRecord:
+    """The combined lesion of one image as scalars (no mask).
+
+    Attributes:
+        image_id: the image's file name without its extension.
+        pred_label: 0 benign, 1 malignant (``ISIC_CLASSES`` order).
+        p_malignant: probability of malignancy (NaN for a model without a
+            benign / malignant classifier).
+        score: detection score of the lesion, 0.0 without detection.
+        detected: whether the detector found a lesion.
+        x0, y0, x1, y1: the lesion box at the original resolution (zeros
+            without detection).
+        area: lesion mask area in pixels of the original image.
+    """
+    image_id: str
+    pred_label: int
+    p_malignant: float
+    score: float
+    detected: bool
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+    area: int
+
+    @classmethod
+    def from_lesion(cls, image_id: str, lesion: Any) -> 'LesionRecord':
+        """From the ``pred_lesion`` that ``SkinLesionMaskRCNN.predict`` adds
+        (a ``BaseDataElement`` or its ``to_dict()``)."""
+        lesion = lesion.to_dict() if hasattr(lesion, 'to_dict') else lesion
+        x0, y0, x1, y1 = (float(v) for v in to_numpy(lesion['bbox']))
+        return cls(
+            image_id=image_id,
+            pred_label=int(lesion['label']),
+            p_malignant=float(lesion['p_malignant']),
+            score=float(lesion['score']),
+            detected=bool(lesion['detected']),
+            x0=x0, y0=y0, x1=x1, y1=y1,
+            area=int(np.count_nonzero(to_numpy(lesion['mask']))))
+
+    def cells(self) -> List[str]:
+        """The record's CSV cells, in :data:`LESION_COLUMNS` order."""
+        formats = dict(p_malignant='{:.6f}', score='{:.6f}', x0='{:.2f}', y0='{:.2f}',
+                       x1='{:.2f}', y1='{:.2f}')
+        cells = []
+        for item, value in zip(fields(self), astuple(self)):
+            if isinstance(value, bool):
+                value = int(value)
+            cells.append(formats.get(item.name, '{}').format(value))
+        return cells
+
+
+#: Columns of ``predictions.csv``.
+LESION_COLUMNS = tuple(item.name for item in fields(LesionRecord))
+#: Columns of ``per_image.csv``: the record, its ground-truth label and its scores.
+PER_IMAGE_COLUMNS = (LESION_COLUMNS[0], 'gt_label', *LESION_COLUMNS[1:], *SEG_METRICS)
+
+
+def per_image_row(record: LesionRecord, gt_label: int, scores: Sequence[float]) -> List[str]:
+    """One row of ``per_image.csv``; ``scores`` in :data:`SEG_METRICS` order."""
+    cells = record.cells()
+    return [cells[0], str(gt_label), *cells[1:], *(f'{v:.6f}' for v in scores)]
+
+
+def read_lesion_csv(path: Path, required: Sequence[str] = PER_IMAGE_COLUMNS
+                    ) -> Dict[str, np.ndarray]:
+    """The ``required`` columns of a ``per_image.csv`` or ``predictions.csv``.
+
+    ``image_id`` comes back as an array of strings, every other column as
+    float64 (NaN where a cell is empty).
+
+    Raises:
+        ISICFileError: missing file, missing column, no rows, or a cell that
+            is not a number.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ISICFileError(path, 'file does not exist')
+    with open(path, newline='', encoding='utf-8-sig') as f:
+        reader = csv.DictReader(f)
+        missing = [c for c in required if c not in (reader.fieldnames or [])]
+        if missing:
+            raise ISICFileError(path, f'no column {", ".join(map(repr, missing))}; expected '
+                                'the per_image.csv of ISICSegMetric(out_dir=...) (tools/test.py '
+                                '--isic-out) or the predictions.csv of tools/infer.py')
+        rows = list(reader)
+    if not rows:
+        raise ISICFileError(path, 'no rows')
+    columns: Dict[str, np.ndarray] = {}
+    for column in required:
+        if column == 'image_id':
+            columns[column] = np.array([row[column] for row in rows], dtype=str)
+            continue
+        values = []
+        for line, row in enumerate(rows, start=2):
+            cell = row[column]
+            try:
+                values.append(float(cell) if cell not in ('', None) else math.nan)
+            except ValueError:
+                raise ISICFileError(path, f'line {line}: {column} = {cell!r} is not a '
+                                    'number') from None
+        columns[column] = np.array(values, dtype=np.float64)
+    return columns

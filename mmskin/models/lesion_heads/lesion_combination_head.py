@@ -1,0 +1,166 @@
+"""Results combination (paper II-B-3): one lesion per image.
+
+Mask R-CNN returns any number of scored instances; an ISIC image holds
+exactly one lesion, and the challenge asks for one class probability and
+one mask per image. :class:`LesionCombinationHead` turns the detections of
+one image into that single result. Like mmdet's panoptic fusion heads, it
+is a model component without parameters or loss, built by the detector from
+its config (``SkinLesionMaskRCNN(lesion_cfg=...)``).
+"""
+from typing import Optional, Sequence
+
+import torch
+from mmdet.registry import MODELS
+from mmengine.model import BaseModule
+from mmengine.structures import BaseDataElement, InstanceData
+
+from mmskin.utils import ISIC_CLASSES, tight_box
+
+_BENIGN = ISIC_CLASSES.index('benign')
+_MALIGNANT = ISIC_CLASSES.index('malignant')
+
+
+def _p_malignant(class_probs: torch.Tensor, renormalize: bool) -> torch.Tensor:
+    """Probability of malignancy of each detection from its RoI softmax.
+
+    NaN for a head with a single foreground class ("lesion", as in the
+    segmentation-only ablation), which has no benign / malignant output.
+    """
+    if class_probs.size(1) != len(ISIC_CLASSES) + 1:
+        return class_probs.new_full((class_probs.size(0), ), float('nan'))
+    p_benign = class_probs[:, _BENIGN]
+    p_malignant = class_probs[:, _MALIGNANT]
+    if not renormalize:
+        return p_malignant
+    # Only the two foreground columns compete once the lesion is known to be
+    # there; the clamp guards a softmax whose foreground mass underflowed.
+    return p_malignant / (p_benign + p_malignant).clamp(min=torch.finfo(class_probs.dtype).tiny)
+
+
+@MODELS.register_module()
+class LesionCombinationHead(BaseModule):
+    """The single lesion of an image from its instance predictions.
+
+    Args:
+        mode: ``'top_roi'``: the top-scoring detection (the first of tied
+            ones) is the lesion: its probability, box and mask. ``'union'``:
+            the lesion mask is the union of the top detection and every detection with
+            ``score >= score_thr``; its box is the tight box of that mask (the
+            paper's detection label, III-A; the enclosing box of the kept
+            detections if their masks are all empty); its probability is the
+            score-weighted mean over them: the max would grow with the
+            number of overlapping leftovers of NMS, the weighting lets the
+            confident detections dominate.
+        score_thr: used by ``'union'`` only; ``'top_roi'`` takes the best
+            detection whatever its score, as the image is known to hold a
+            lesion (the detector's ``test_cfg.rcnn.score_thr`` bounds both).
+        renormalize: take ``p(malignant) / (p(benign) + p(malignant))`` of
+            the RoI softmax instead of the raw ``p(malignant)``. One lesion
+            per image is known to exist, so the background mass of the
+            softmax is not evidence for either class; without this the
+            probabilities shrink by that mass and the 0.5 operating point
+            calls too few lesions malignant.
+        num_classes: foreground classes of the detector's RoI head, set by
+            the detector: 2 (benign, malignant) gives ``p_malignant``; any
+            other head (e.g. one "lesion" class, the segmentation-only
+            ablation) has no benign / malignant output and gives NaN.
+        empty_p_malignant: probability given to an image with no detection.
+            The default 0.0 scores a missed lesion as a confident benign call
+            (a missed lesion is not evidence of malignancy); 0.5 would make
+            it uninformative for AUC instead. Such images are reported, never
+            dropped.
+        init_cfg: unused (no parameters); see mmengine ``BaseModule``.
+    """
+
+    #: Ways to combine the detections of an image into its lesion.
+    MODES = ('top_roi', 'union')
+
+    def __init__(self,
+                 mode: str = 'top_roi',
+                 score_thr: float = 0.05,
+                 renormalize: bool = True,
+                 num_classes: int = len(ISIC_CLASSES),
+                 empty_p_malignant: float = 0.0,
+                 init_cfg: Optional[dict] = None) -> None:
+        super().__init__(init_cfg=init_cfg)
+        if mode not in self.MODES:
+            raise ValueError(f'lesion_cfg.mode must be one of {self.MODES}, got {mode!r}')
+        if not 0.0 <= empty_p_malignant <= 1.0:
+            raise ValueError('lesion_cfg.empty_p_malignant must be a probability in [0, 1], '
+                             f'got {empty_p_malignant!r}')
+        self.mode = mode
+        self.score_thr = score_thr
+        self.renormalize = renormalize
+        self.num_classes = num_classes
+        self.empty_p_malignant = float(empty_p_malignant)
+
+    def forward(self, pred_instances: InstanceData, ori_shape: Sequence[int]) -> BaseDataElement:
+        """Combine one image's detections.
+
+        Args:
+            pred_instances: one image's detections at the original resolution
+                (mmdet ``predict(..., rescale=True)``), sorted or not:
+                ``scores`` (N,), ``bboxes`` (N, 4) ``x0, y0, x1, y1``,
+                ``class_probs`` (N, num_classes + 1) as written by
+                :class:`~mmskin.models.roi_heads.SkinLesionBBoxHead` (mmdet column
+                order: benign, malignant, background) and ``masks`` (N, H, W)
+                bool. A model without a mask head gives no ``masks``: the lesion
+                mask is then empty.
+            ori_shape: ``(H, W)`` of the original image.
+
+        Returns:
+            ``BaseDataElement`` with ``p_malignant`` (float; NaN for a model with
+            one foreground class), ``label`` (int, 1 iff ``p_malignant > 0.5``
+            as the ISIC scorer thresholds), ``score``
+            (float, detection score, 0.0 without detection), ``bbox`` (float32
+            tensor (4,), zeros without detection), ``mask`` (bool tensor (H, W))
+            and ``detected`` (bool).
+        """
+        height, width = (int(s) for s in ori_shape[:2])
+        device = pred_instances.bboxes.device if 'bboxes' in pred_instances else torch.device('cpu')
+        has_masks = 'masks' in pred_instances
+        if has_masks and tuple(pred_instances.masks.shape[-2:]) != (height, width):
+            raise ValueError(f'predicted masks are {tuple(pred_instances.masks.shape[-2:])} but '
+                             f'the original image is {(height, width)}; predict with '
+                             'rescale=True')
+        empty_mask = torch.zeros((height, width), dtype=torch.bool, device=device)
+        if len(pred_instances) == 0:
+            p_empty = (self.empty_p_malignant
+                       if self.num_classes == len(ISIC_CLASSES) else float('nan'))
+            return BaseDataElement(
+                p_malignant=p_empty,
+                label=int(p_empty > 0.5),
+                score=0.0,
+                bbox=torch.zeros(4, dtype=torch.float32, device=device),
+                mask=empty_mask,
+                detected=False)
+        if 'class_probs' not in pred_instances:
+            raise ValueError("pred_instances has no 'class_probs': the lesion probability needs "
+                             "the RoI softmax kept by "
+                             "roi_head.bbox_head.type='SkinLesionBBoxHead'")
+
+        scores = pred_instances.scores
+        p_malignant = _p_malignant(pred_instances.class_probs, self.renormalize)
+        top = int(torch.argmax(scores))  # the first of tied scores
+        if self.mode == 'top_roi':
+            lesion_p = float(p_malignant[top])
+            mask = pred_instances.masks[top].bool() if has_masks else empty_mask
+            bbox = pred_instances.bboxes[top].float()
+        else:
+            keep = scores >= self.score_thr
+            keep[top] = True
+            weights = scores[keep]
+            lesion_p = float((weights * p_malignant[keep]).sum() / weights.sum())
+            mask = pred_instances.masks[keep].bool().any(dim=0) if has_masks else empty_mask
+            if mask.any():
+                bbox = torch.from_numpy(tight_box(mask.cpu().numpy())).to(device)
+            else:
+                kept = pred_instances.bboxes[keep].float()
+                bbox = torch.cat([kept[:, :2].min(dim=0).values, kept[:, 2:].max(dim=0).values])
+        return BaseDataElement(
+            p_malignant=lesion_p,
+            label=int(lesion_p > 0.5),
+            score=float(scores[top]),
+            bbox=bbox,
+            mask=mask,
+            detected=True)

@@ -1,0 +1,71 @@
+"""Scoring files as the official ISIC scorer: prediction CSVs, mask folders."""
+import cv2
+import numpy as np
+import pytest
+
+from mmskin.evaluation.scoring import (read_predictions, score_classification_files,
+                                       score_segmentation_folders)
+from mmskin.utils import ISICFileError
+
+
+def _write(path, image):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    assert cv2.imwrite(str(path), image)
+    return path
+
+
+def _square(value=255, shape=(6, 8)):
+    mask = np.zeros(shape, np.uint8)
+    mask[1:4, 2:6] = value
+    return mask
+
+
+def test_predictions_with_and_without_header(tmp_path):
+    with_header = tmp_path / 'a.csv'
+    with_header.write_text('image_id,melanoma,seborrheic_keratosis\nISIC_0000000,0.25,0.1\n')
+    without = tmp_path / 'b.csv'
+    without.write_text('ISIC_0000000,0.25\n')
+    assert read_predictions(with_header) == read_predictions(without) == {'ISIC_0000000': 0.25}
+    bad = tmp_path / 'c.csv'
+    for value in ('1.5', 'nan', 'high'):
+        bad.write_text(f'ISIC_0000000,{value}\n')
+        with pytest.raises(ISICFileError, match=r'c\.csv: line 1: melanoma probability'):
+            read_predictions(bad)
+
+
+def test_score_segmentation_folders(tmp_path):
+    gt_dir, pred_dir = tmp_path / 'gt', tmp_path / 'pred'
+    _write(gt_dir / 'ISIC_0000001_Segmentation.png', _square())
+    _write(gt_dir / 'ISIC_0000002_Segmentation.png', _square())
+    _write(pred_dir / 'ISIC_0000001_segmentation.png', _square())
+    _write(pred_dir / 'ISIC_0000009_segmentation.png', _square())
+    with pytest.raises(ISICFileError, match=r'no prediction for 1 .*ISIC_0000002.*allow-missing'):
+        score_segmentation_folders(pred_dir, gt_dir)
+    report = score_segmentation_folders(pred_dir, gt_dir, allow_missing=True)
+    assert report.n == 2 and report.missing == ['ISIC_0000002']
+    assert report.extra == ['ISIC_0000009']
+    assert report.summary['JA'] == pytest.approx(0.5)  # 1 and (missing = empty) 0
+
+
+def test_score_classification_files(tmp_path):
+    gt = tmp_path / 'gt.csv'
+    gt.write_text('ISIC_0000000,benign\nISIC_0000001,malignant\nISIC_0000002,benign\n')
+    pred = tmp_path / 'pred.csv'
+    pred.write_text('image_id,melanoma\nISIC_0000000,0.2\nISIC_0000001,0.9\n')
+    with pytest.raises(ISICFileError, match='ISIC_0000002'):
+        score_classification_files(pred, gt)
+    report = score_classification_files(pred, gt, allow_missing=True)
+    assert report.n == 3 and report.missing == ['ISIC_0000002']
+    assert report.summary['AC'] == 1.0 and report.summary['AUC'] == 1.0
+
+
+def test_ground_truth_is_binarised_as_the_scorer_does(tmp_path):
+    """A ground-truth mask with JPEG-like noise scores as the official scorer
+    scores it: lesion where the value is > 128."""
+    gt_dir, pred_dir = tmp_path / 'gt', tmp_path / 'pred'
+    noisy = _square()
+    noisy[0, 0], noisy[1, 2], noisy[5, 7] = 100, 200, 129
+    _write(gt_dir / 'ISIC_0000001_segmentation.png', noisy)
+    _write(pred_dir / 'ISIC_0000001_segmentation.png', _square())
+    report = score_segmentation_folders(pred_dir, gt_dir)
+    assert report.summary['JA'] == pytest.approx(12 / 13)  # (5, 7) is lesion, (0, 0) is not
