@@ -1,13 +1,23 @@
 """Shared fixtures: tiny ISIC-style data and CPU-sized configs."""
 import copy
 from pathlib import Path
+from types import SimpleNamespace
 
+import cv2
+import numpy as np
 import pytest
+from mmdet.registry import MODELS
+from mmengine.config import Config
+from mmengine.logging import HistoryBuffer
+from mmengine.registry import init_default_scope
+from mmengine.runner import save_checkpoint
+from PIL import Image
 
 from mmskin.datasets import convert_to_coco, find_official_samples, generate_isic_layout
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / 'shared'
+MAIN_CONFIG = REPO / 'configs/isic/mask_rcnn_r50_fpn_focaljac.py'
 
 # CPU-sized model: a ResNet-18-FPN with thin heads.
 TINY_CHANNELS = 32
@@ -96,3 +106,114 @@ def cpu_sized(cfg, data: dict, work_dir: str, max_iters: int = 2):
 def make_cpu_cfg():
     """The `cpu_sized` function, as a fixture for tests in sub-folders."""
     return cpu_sized
+
+
+# Photos of every kind a user may have (tests of decoding and inference).
+SKIN_BGR = (185, 195, 215)  # bright, so that black contour pixels stand out
+LESION_BGR = (110, 120, 170)
+
+
+def _photo(h: int, w: int) -> np.ndarray:
+    """A bright BGR image with an elliptic lesion."""
+    img = np.full((h, w, 3), SKIN_BGR, np.uint8)
+    cv2.ellipse(img, (w // 2, h // 2), (w // 4, h // 4), 0, 0, 360, LESION_BGR, -1)
+    return img
+
+
+def _lesion_mask(h: int, w: int) -> np.ndarray:
+    mask = np.zeros((h, w), np.uint8)
+    cv2.ellipse(mask, (w // 2, h // 2), (w // 4, h // 4), 0, 0, 360, 255, -1)
+    return mask
+
+
+def _save_rgb(path: Path, bgr: np.ndarray, **kwargs) -> None:
+    Image.fromarray(np.ascontiguousarray(bgr[..., ::-1])).save(path, **kwargs)
+
+
+def _exif_rotated_jpeg(path: Path, h: int, w: int) -> None:
+    """A JPEG stored as h x w whose EXIF orientation 6 shows it turned 90
+    degrees clockwise (w x h); a red patch marks the stored top-left corner."""
+    img = _photo(h, w)
+    img[:12, :12] = (0, 0, 255)
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    _save_rgb(path, img, exif=exif, quality=95)
+
+
+def _truncated_jpeg(path: Path) -> None:
+    ok, buf = cv2.imencode('.jpg', _photo(100, 120))
+    assert ok
+    data = buf.tobytes()
+    path.write_bytes(data[:len(data) // 2])
+
+
+#: name -> displayed (H, W) of the good photos of the mixed folder.
+GOOD = {
+    'a_colour.jpg': (120, 160),
+    'c_gray.png': (90, 130),
+    'e_rgba.png': (100, 100),
+    'f_16bit.png': (110, 150),
+    'g_exif.jpg': (160, 100),  # stored 100 x 160
+}
+BAD = ('b_truncated.jpg', 'd_text.jpg')
+
+
+@pytest.fixture
+def mixed_folder(tmp_path) -> Path:
+    """Good photos of every kind a user may have, and two bad files between them."""
+    folder = tmp_path / 'photos'
+    folder.mkdir()
+    cv2.imwrite(str(folder / 'a_colour.jpg'), _photo(120, 160))
+    _truncated_jpeg(folder / 'b_truncated.jpg')
+    cv2.imwrite(str(folder / 'c_gray.png'), cv2.cvtColor(_photo(90, 130), cv2.COLOR_BGR2GRAY))
+    (folder / 'd_text.jpg').write_text('lesion notes, not an image\n')
+    rgba = np.dstack([_photo(100, 100)[..., ::-1], np.full((100, 100), 128, np.uint8)])
+    Image.fromarray(rgba, 'RGBA').save(folder / 'e_rgba.png')
+    gray16 = cv2.cvtColor(_photo(110, 150), cv2.COLOR_BGR2GRAY).astype(np.uint16) * 257
+    cv2.imwrite(str(folder / 'f_16bit.png'), gray16)
+    _exif_rotated_jpeg(folder / 'g_exif.jpg', 100, 160)
+    (folder / 'notes.txt').write_text('not an image suffix: ignored\n')
+    return folder
+
+
+@pytest.fixture
+def gt_folder(tmp_path) -> Path:
+    """Ground-truth masks of the good photos, in both ISIC namings; none
+    for the RGBA photo."""
+    folder = tmp_path / 'gt'
+    folder.mkdir()
+    for name, (h, w) in GOOD.items():
+        stem = Path(name).stem
+        if stem == 'e_rgba':
+            continue
+        suffix = '_Segmentation.png' if stem == 'c_gray' else '_segmentation.png'
+        cv2.imwrite(str(folder / f'{stem}{suffix}'), _lesion_mask(h, w))
+    return folder
+
+
+@pytest.fixture
+def model_files(tiny_coco, make_cpu_cfg, tmp_path):
+    """The paper's config shrunk to a tiny CPU model, and an untrained
+    checkpoint of it saved as a runner would (with Python objects, so that
+    it must be trusted to load)."""
+    cfg = make_cpu_cfg(Config.fromfile(str(MAIN_CONFIG)), tiny_coco, str(tmp_path / 'work'))
+    # Fewer proposals and detections keep an untrained model fast.
+    cfg.model.test_cfg.rpn.update(nms_pre=100, max_per_img=20)
+    cfg.model.test_cfg.rcnn.max_per_img = 5
+    init_default_scope('mmdet')
+    model = MODELS.build(cfg.model)
+    checkpoint = tmp_path / 'tiny.pth'
+    save_checkpoint(
+        dict(state_dict=model.state_dict(), message_hub=dict(log=HistoryBuffer())),
+        str(checkpoint))
+    config = tmp_path / 'tiny_config.py'
+    cfg.dump(str(config))
+    return SimpleNamespace(config=config, checkpoint=checkpoint, state_dict=model.state_dict())
+
+
+@pytest.fixture(scope='session')
+def photos():
+    """Helpers that draw and save lesion photos and masks."""
+    return SimpleNamespace(photo=_photo, lesion_mask=_lesion_mask, save_rgb=_save_rgb,
+                           exif_rotated_jpeg=_exif_rotated_jpeg,
+                           truncated_jpeg=_truncated_jpeg, good=GOOD, bad=BAD)

@@ -2,7 +2,6 @@
 import csv
 import json
 import pickle
-import runpy
 import shutil
 from pathlib import Path
 
@@ -18,7 +17,6 @@ from mmskin.datasets.synthetic import generate_isic_layout
 
 REPO = Path(__file__).resolve().parents[2]
 REAL_SAMPLES = REPO / '..' / 'shared' / 'isic_samples'
-TOOL = REPO / 'tools' / 'dataset_converters' / 'isic_to_coco.py'
 ISBI = OFFICIAL_LAYOUTS['isbi2016']
 IMAGES = ISBI.image_dir.format(split='Training')
 MASKS = ISBI.mask_dir.format(split='Training')
@@ -326,28 +324,3 @@ def test_isbi2016_test_split_labels(tmp_path):
     assert '1.0' in csv_text and 'malignant' not in csv_text
     collection = find_official_samples(tmp_path, 'isbi2016', 'Test')
     assert {s.isic_id: s.label for s in collection.samples} == written['Test']
-
-
-def test_cli(isbi, tmp_path, capsys):
-    main = runpy.run_path(str(TOOL))['main']
-    out = tmp_path / 'cli.json'
-    main(['isbi2016', str(isbi), '--split', 'Training', '--out', str(out)])
-    assert capsys.readouterr().out.strip().endswith(
-        'dropped 0 (indeterminate); skipped 0 (bad)')
-    assert len(json.loads(out.read_text())['images']) == NUM_IMAGES
-
-    _write_mask(isbi, np.zeros(_mask_shape(isbi), np.uint8))
-    with pytest.raises(SystemExit) as info:
-        main(['isbi2016', str(isbi), '--split', 'Training', '--out', str(out)])
-    assert info.value.code == (f'error: {isbi / MASKS / "ISIC_0000001_Segmentation.png"}: '
-                               'mask is empty (all 0)')
-    main(['isbi2016', str(isbi), '--split', 'Training', '--out', str(out), '--skip-bad',
-          '--polygon'])
-    assert 'skipped 1 (bad)' in capsys.readouterr().out
-
-    for argv in (['isbi2016', str(isbi), '--out', str(out)],
-                 ['isbi2016', str(isbi), '--split', 'Validation', '--out', str(out)],
-                 ['archive', str(isbi), '--images', 'x', '--out', str(out)]):
-        with pytest.raises(SystemExit) as info:
-            main(argv)
-        assert info.value.code == 2

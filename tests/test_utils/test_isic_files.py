@@ -2,8 +2,10 @@
 import cv2
 import numpy as np
 import pytest
+from PIL import Image
 
-from mmskin.utils import ISICFileError, index_masks, read_mask, read_prediction_mask
+from mmskin.utils import (ISICFileError, index_masks, list_images, read_image, read_mask,
+                          read_prediction_mask)
 
 
 def _write(path, image):
@@ -86,3 +88,72 @@ def test_undecodable_mask(tmp_path):
         read_mask(path)
 
 
+def test_read_image_colour_gray_rgba_16bit(photos, tmp_path):
+    photo = photos.photo(40, 60)
+    cv2.imwrite(str(tmp_path / 'colour.png'), photo)
+    np.testing.assert_array_equal(read_image(tmp_path / 'colour.png'), photo)
+
+    cv2.imwrite(str(tmp_path / 'gray.png'), np.full((40, 60), 77, np.uint8))
+    gray = read_image(tmp_path / 'gray.png')
+    assert gray.shape == (40, 60, 3) and gray.dtype == np.uint8
+    assert (gray == 77).all()
+
+    # Alpha is dropped, the colour kept (and turned to BGR).
+    rgba = np.zeros((40, 60, 4), np.uint8)
+    rgba[...] = (10, 200, 30, 0)
+    Image.fromarray(rgba, 'RGBA').save(tmp_path / 'rgba.png')
+    np.testing.assert_array_equal(read_image(tmp_path / 'rgba.png')[0, 0], (30, 200, 10))
+
+    # 16 bits keep the high byte, as OpenCV and the training pipeline do.
+    cv2.imwrite(str(tmp_path / 'deep.png'), np.full((40, 60), 0x80FF, np.uint16))
+    assert (read_image(tmp_path / 'deep.png') == 0x80).all()
+
+
+def test_read_image_applies_exif_orientation(photos, tmp_path):
+    path = tmp_path / 'rotated.jpg'
+    photos.exif_rotated_jpeg(path, 100, 160)
+    img = read_image(path)
+    assert img.shape == (160, 100, 3)
+    # Turned clockwise: the stored top-left corner is now top-right.
+    assert img[:8, -8:, 2].mean() > 200 and img[:8, -8:, :2].mean() < 60
+    assert img[:8, :8, 2].mean() < 240
+
+
+@pytest.mark.parametrize('make, problem', [
+    ('truncated', 'corrupt or truncated'),
+    (lambda p: p.write_text('not an image'), 'not an image file'),
+    (lambda p: None, 'no such file'),
+])
+def test_read_image_bad_files_name_file_and_problem(photos, tmp_path, make, problem):
+    path = tmp_path / 'bad.jpg'
+    (photos.truncated_jpeg if make == 'truncated' else make)(path)
+    with pytest.raises(ISICFileError, match=problem) as info:
+        read_image(path)
+    assert str(path) in str(info.value) and info.value.path == path
+
+
+def test_list_images(photos, mixed_folder, tmp_path):
+    (mixed_folder / 'ISIC_0000000_superpixels.png').write_bytes(b'')
+    names = [p.name for p in list_images(mixed_folder)]
+    assert names == sorted([*photos.good, *photos.bad])
+    assert list_images(mixed_folder / 'c_gray.png') == [mixed_folder / 'c_gray.png']
+
+    empty = tmp_path / 'empty'
+    empty.mkdir()
+    (empty / 'readme.txt').write_text('no photos')
+    with pytest.raises(ISICFileError, match=f'{empty}: the folder holds no image'):
+        list_images(empty)
+    with pytest.raises(ISICFileError, match='no such file or folder'):
+        list_images(tmp_path / 'missing')
+
+
+def test_read_mask(photos, tmp_path):
+    path = tmp_path / 'm_segmentation.png'
+    cv2.imwrite(str(path), photos.lesion_mask(40, 60))
+    mask = read_mask(path, (40, 60))
+    assert mask.dtype == bool and mask.sum() == (photos.lesion_mask(40, 60) > 0).sum()
+    with pytest.raises(ISICFileError, match=r'transposed: is the photo EXIF-rotated'):
+        read_mask(path, (60, 40))
+    cv2.imwrite(str(path), (photos.lesion_mask(40, 60) > 0).astype(np.uint8))
+    with pytest.raises(ISICFileError, match='at most 1; the ISIC scorer'):
+        read_mask(path, (40, 60))

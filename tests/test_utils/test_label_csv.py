@@ -38,8 +38,6 @@ def test_ground_truth_label_errors(tmp_path, text, match):
     assert str(path) in str(error.value)
 
 
-
-
 def test_archive_one_hot_and_malignant_forms(tmp_path):
     archive = tmp_path / 'archive.csv'
     archive.write_text('name,age,benign_malignant\nA,40,benign\nB,50,malignant\n'

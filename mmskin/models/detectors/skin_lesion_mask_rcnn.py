@@ -9,7 +9,6 @@ from mmengine.structures import InstanceData
 from torch import Tensor
 
 
-
 def instances_to_original(pred_instances: InstanceData, img_meta: dict) -> InstanceData:
     """Detections predicted with ``rescale=False`` brought to the original image.
 

@@ -1,6 +1,4 @@
 import csv
-import importlib.util
-from pathlib import Path
 
 import cv2
 import numpy as np
@@ -8,15 +6,10 @@ import pytest
 
 from mmskin.evaluation import PER_IMAGE_COLUMNS
 
-TOOL = Path(__file__).resolve().parents[2] / 'tools' / 'analysis' / 'plot_isic_curves.py'
-
 
 @pytest.fixture(scope='module')
-def plot_tool():
-    spec = importlib.util.spec_from_file_location('plot_isic_curves', TOOL)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def plot_tool(load_tool):
+    return load_tool('tools/analysis/plot_isic_curves.py')
 
 
 def _per_image_csv(path, n=30, seed=0):

@@ -1,4 +1,3 @@
-import importlib.util
 import json
 import shutil
 import subprocess
@@ -18,11 +17,8 @@ TOOL = REPO / 'tools' / 'analysis' / 'isic_score.py'
 
 
 @pytest.fixture(scope='module')
-def isic_score():
-    spec = importlib.util.spec_from_file_location('isic_score', TOOL)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def isic_score(load_tool):
+    return load_tool('tools/analysis/isic_score.py')
 
 
 def _last_json(text):

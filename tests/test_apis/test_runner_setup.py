@@ -1,0 +1,74 @@
+"""What the tools share: config loading, common flags, work dir, resume."""
+import argparse
+from types import SimpleNamespace
+
+import pytest
+from mmengine.config import Config
+
+from mmskin.apis import ConfigError, apply_common_args, load_config, resolve_resume
+from mmskin.apis.runner_setup import add_common_args, set_isic_out_dir
+from mmskin.utils import checkpoint as ckpt_mod
+
+
+@pytest.fixture(autouse=True)
+def _fresh_trust(monkeypatch):
+    monkeypatch.setattr(ckpt_mod, '_trusted', set())
+
+
+def _args(work_dir):
+    return SimpleNamespace(launcher='none', cfg_options=None, work_dir=str(work_dir))
+
+
+def test_resume_auto_in_an_empty_work_dir_is_a_clear_error(tmp_path):
+    cfg = Config(dict(load_from=None))
+    apply_common_args(cfg, _args(tmp_path))
+    with pytest.raises(ConfigError, match='no checkpoint to resume from'):
+        resolve_resume(cfg, 'auto')
+
+
+def test_resume_from_a_missing_file_is_a_clear_error(tmp_path):
+    cfg = Config(dict(load_from=None))
+    apply_common_args(cfg, _args(tmp_path))
+    with pytest.raises(ConfigError, match='does not exist'):
+        resolve_resume(cfg, str(tmp_path / 'nope.pth'))
+
+
+def test_resume_record_naming_a_missing_file_is_a_clear_error(tmp_path):
+    (tmp_path / 'last_checkpoint').write_text(str(tmp_path / 'iter_9.pth'))
+    cfg = Config(dict(load_from=None))
+    apply_common_args(cfg, _args(tmp_path))
+    with pytest.raises(ConfigError, match='iter_9.pth'):
+        resolve_resume(cfg, 'auto')
+
+
+def test_a_missing_or_broken_config_is_a_clear_error(tmp_path):
+    with pytest.raises(ConfigError, match='nope.py does not exist'):
+        load_config(str(tmp_path / 'nope.py'))
+    broken = tmp_path / 'broken.py'
+    broken.write_text('model = dict(\n')
+    with pytest.raises(ConfigError, match='broken.py: cannot load the config'):
+        load_config(str(broken))
+
+
+def test_common_flags_override_the_config_and_trust_the_work_dir(tmp_path):
+    parser = argparse.ArgumentParser()
+    add_common_args(parser, work_dir_help='where')
+    args = parser.parse_args(['--work-dir', str(tmp_path / 'w'), '--cfg-options',
+                              'model.lesion_cfg.mode=union', 'train_cfg.max_iters=7'])
+    cfg = Config(dict(model=dict(lesion_cfg=dict(type='LesionCombinationHead')),
+                      train_cfg=dict(max_iters=1), load_from=None))
+    apply_common_args(cfg, args)
+    assert cfg.model.lesion_cfg == dict(type='LesionCombinationHead', mode='union')
+    assert cfg.train_cfg.max_iters == 7 and cfg.work_dir == str(tmp_path / 'w')
+    assert cfg.launcher == 'none'
+    assert ckpt_mod.is_trusted(str(tmp_path / 'w' / 'iter_7.pth'))
+
+
+def test_isic_out_dir_reaches_every_isic_metric():
+    cfg = Config(dict(test_evaluator=[dict(type='ISICSegMetric'), dict(type='ISICClsMetric'),
+                                      dict(type='CocoMetric')]))
+    set_isic_out_dir(cfg, 'out')
+    assert [m.get('out_dir') for m in cfg.test_evaluator] == ['out', 'out', None]
+    cfg = Config(dict(test_evaluator=dict(type='CocoMetric')))
+    with pytest.raises(ConfigError, match='no ISIC metric'):
+        set_isic_out_dir(cfg, 'out')

@@ -1,0 +1,65 @@
+"""The lesion record: one definition for predictions.csv and per_image.csv."""
+import csv
+import math
+
+import numpy as np
+import pytest
+import torch
+from mmengine.structures import BaseDataElement
+
+from mmskin.evaluation import LESION_COLUMNS, PER_IMAGE_COLUMNS, LesionRecord, read_lesion_csv
+from mmskin.evaluation.functional import SEG_METRICS
+from mmskin.evaluation.lesion_record import per_image_row
+from mmskin.utils import ISICFileError, write_csv_atomic
+
+
+def _lesion(detected=True):
+    mask = torch.zeros(6, 8, dtype=torch.bool)
+    mask[1:4, 2:6] = detected
+    return BaseDataElement(p_malignant=0.75, label=1, score=0.5 if detected else 0.0,
+                           bbox=torch.tensor([2., 1., 6., 4.]) * detected, mask=mask,
+                           detected=detected)
+
+
+def test_the_csv_columns_come_from_the_record():
+    assert LESION_COLUMNS[0] == 'image_id' and 'area' in LESION_COLUMNS
+    assert PER_IMAGE_COLUMNS == ('image_id', 'gt_label', *LESION_COLUMNS[1:], *SEG_METRICS)
+
+
+def test_record_of_a_lesion_and_its_cells():
+    record = LesionRecord.from_lesion('ISIC_1', _lesion())
+    assert record == LesionRecord('ISIC_1', 1, 0.75, 0.5, True, 2.0, 1.0, 6.0, 4.0, 12)
+    assert record.cells() == ['ISIC_1', '1', '0.750000', '0.500000', '1', '2.00', '1.00',
+                              '6.00', '4.00', '12']
+    # the metrics gather records from every rank: as a plain dict too
+    assert LesionRecord.from_lesion('ISIC_1', _lesion().to_dict()) == record
+    empty = LesionRecord.from_lesion('ISIC_2', _lesion(detected=False))
+    assert not empty.detected and empty.area == 0 and empty.cells()[4] == '0'
+
+
+def test_per_image_csv_round_trip(tmp_path):
+    path = tmp_path / 'per_image.csv'
+    rows = [per_image_row(LesionRecord.from_lesion(f'ISIC_{i}', _lesion(i == 0)), i - 1,
+                          [0.5, 0.6, 0.9, 0.7, 1.0]) for i in range(2)]
+    write_csv_atomic(path, PER_IMAGE_COLUMNS, rows)
+    with open(path, newline='') as f:
+        assert next(csv.reader(f)) == list(PER_IMAGE_COLUMNS)
+    data = read_lesion_csv(path)
+    assert data['image_id'].tolist() == ['ISIC_0', 'ISIC_1']
+    np.testing.assert_array_equal(data['gt_label'], [-1, 0])
+    np.testing.assert_array_equal(data['area'], [12, 0])
+    assert data['JA'].tolist() == [0.5, 0.5]
+
+
+def test_reading_errors_name_the_file_and_the_problem(tmp_path):
+    path = tmp_path / 'p.csv'
+    with pytest.raises(ISICFileError, match='p.csv: file does not exist'):
+        read_lesion_csv(path)
+    path.write_text('image_id,gt_label\nISIC_0,1\n')
+    with pytest.raises(ISICFileError, match="no column 'pred_label'"):
+        read_lesion_csv(path)
+    path.write_text('image_id,p_malignant\nISIC_0,high\nISIC_1,\n')
+    with pytest.raises(ISICFileError, match="line 2: p_malignant = 'high' is not a number"):
+        read_lesion_csv(path, ('image_id', 'p_malignant'))
+    path.write_text('image_id,p_malignant\nISIC_1,\n')
+    assert math.isnan(read_lesion_csv(path, ('image_id', 'p_malignant'))['p_malignant'][0])
