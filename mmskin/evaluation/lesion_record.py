@@ -19,9 +19,6 @@ import torch
 from mmskin.utils import ISICFileError
 from .functional import SEG_METRICS
 
-#: ``gt_label`` of an image whose diagnosis is unknown.
-UNKNOWN_LABEL = -1
-
 
 def to_numpy(value: Any) -> np.ndarray:
     """A tensor (on any device) or array-like as a numpy array."""

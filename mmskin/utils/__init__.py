@@ -7,14 +7,14 @@ from .checkpoint import (UntrustedCheckpointError, is_trusted, load_checkpoint_f
 from .isic_files import (IMAGE_SUFFIXES, MASK_SUFFIXES, MASK_THRESHOLD, ISICFileError,
                          find_mask, index_masks, list_images, mask_file_name, read_image,
                          read_image_size, read_mask, read_prediction_mask)
-from .label_csv import LabelTable, read_csv_rows, read_label_csv
-from .lesion import ISIC_CLASSES, tight_box
+from .label_csv import LabelTable, read_csv_rows, read_id_list, read_label_csv
+from .lesion import ISIC_CLASSES, UNKNOWN_CATEGORY_ID, UNKNOWN_LABEL, tight_box
 
 __all__ = [
-    'ISIC_CLASSES', 'tight_box', 'IMAGE_SUFFIXES', 'MASK_SUFFIXES', 'MASK_THRESHOLD',
+    'ISIC_CLASSES', 'UNKNOWN_CATEGORY_ID', 'UNKNOWN_LABEL', 'tight_box', 'IMAGE_SUFFIXES', 'MASK_SUFFIXES', 'MASK_THRESHOLD',
     'ISICFileError', 'find_mask', 'index_masks', 'list_images', 'mask_file_name', 'read_image',
     'read_image_size', 'read_mask', 'read_prediction_mask', 'LabelTable', 'read_csv_rows',
-    'read_label_csv', 'dump_json_atomic', 'write_bytes_atomic', 'write_csv_atomic',
+    'read_id_list', 'read_label_csv', 'dump_json_atomic', 'write_bytes_atomic', 'write_csv_atomic',
     'write_image_atomic', 'write_mask_atomic', 'write_text_atomic', 'UntrustedCheckpointError',
     'is_trusted', 'load_checkpoint_file', 'trust_checkpoint'
 ]

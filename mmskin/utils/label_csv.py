@@ -59,6 +59,26 @@ def read_csv_rows(path: PathLike) -> List[Tuple[int, List[str]]]:
     return rows
 
 
+def read_id_list(path: PathLike) -> List[str]:
+    """The image ids listed in a text file, one per line (e.g. a split).
+
+    Raises:
+        ISICFileError: missing, empty, or an id listed twice.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ISICFileError(path, 'file not found')
+    ids = [line.strip() for line in path.read_text().splitlines() if line.strip()]
+    if not ids:
+        raise ISICFileError(path, 'no image ids in the file')
+    seen = set()
+    for image_id in ids:
+        if image_id in seen:
+            raise ISICFileError(path, f'image {image_id} is listed twice')
+        seen.add(image_id)
+    return ids
+
+
 def find_columns(path: PathLike, header: List[str], choices: Sequence[Sequence[str]]) -> List[int]:
     """Position in ``header`` of the first present name of each group of ``choices``."""
     lowered = [cell.lower() for cell in header]

@@ -3,6 +3,11 @@ import numpy as np
 
 #: Category names, in label order. Category ids in the COCO files are 1 and 2.
 ISIC_CLASSES = ('benign', 'malignant')
+#: Label of a lesion whose diagnosis is unknown (e.g. a test split whose labels
+#: are private); its COCO annotation has :data:`UNKNOWN_CATEGORY_ID`.
+UNKNOWN_LABEL = -1
+#: COCO ``category_id`` of a lesion whose diagnosis is unknown: no category.
+UNKNOWN_CATEGORY_ID = 0
 
 
 def tight_box(mask: np.ndarray) -> np.ndarray:

@@ -12,9 +12,11 @@ from mmengine.registry import init_default_scope
 from pycocotools import mask as mask_utils
 
 import mmskin  # noqa: F401  registers ISICDataset and the transforms
-from mmskin.utils import ISIC_CLASSES, tight_box
+from mmskin.utils import (ISIC_CLASSES, UNKNOWN_CATEGORY_ID, UNKNOWN_LABEL, ISICFileError,
+                          tight_box)
 
-CONFIG = Path(__file__).resolve().parents[2] / 'configs/_base_/datasets/isic_instance.py'
+REPO = Path(__file__).resolve().parents[2]
+CONFIG = REPO / 'configs/_base_/datasets/isic_instance.py'
 
 # (file name, height, width, category id or None for no annotation, writer)
 IMAGES = [
@@ -105,3 +107,41 @@ def test_test_pipeline_keeps_ground_truth_at_original_size(data_root):
         np.testing.assert_array_equal(
             data_sample.gt_instances.bboxes.numpy()[0], tight_box(masks[0]))
         assert data_sample.gt_instances.labels.tolist() == [category - 1]
+
+
+@pytest.fixture(scope='module')
+def unknown_root(data_root, tmp_path_factory) -> Path:
+    """The tiny set with the diagnosis of its gray.png lesion unknown."""
+    root = tmp_path_factory.mktemp('unknown')
+    (root / 'images').symlink_to(data_root / 'images')
+    coco = json.loads((data_root / 'annotations' / 'tiny.json').read_text())
+    coco['annotations'][1]['category_id'] = UNKNOWN_CATEGORY_ID
+    (root / 'annotations').mkdir()
+    (root / 'annotations' / 'tiny.json').write_text(json.dumps(coco))
+    return root
+
+
+def test_unknown_labels_are_kept_for_testing(unknown_root):
+    dataset = _dataset(unknown_root, 'test')
+    infos = [dataset.get_data_info(i) for i in range(len(dataset))]
+    labels = {Path(d['img_path']).name: [i['bbox_label'] for i in d['instances']]
+              for d in infos}
+    assert labels['gray.png'] == [UNKNOWN_LABEL] and labels['rgb.jpg'] == [0]
+    sample = dataset[1]['data_samples']
+    assert sample.gt_instances.labels.tolist() == [UNKNOWN_LABEL]
+    assert sample.gt_instances.masks.to_ndarray().any()  # scored for segmentation
+
+
+def test_training_on_unknown_labels_is_an_error_unless_class_agnostic(unknown_root):
+    with pytest.raises(ISICFileError, match=r'tiny.json: 1 training images have no benign / '
+                       r'malignant label \(e.g. .*gray.png\)'):
+        _dataset(unknown_root, 'train')
+    init_default_scope('mmdet')
+    seg = Config.fromfile(str(REPO / 'configs/isic/mask_rcnn_r101_fpn_focaljac_seg.py'))
+    dataset_cfg = seg.train_dataloader.dataset
+    dataset_cfg.update(data_root=str(unknown_root), ann_file='annotations/tiny.json')
+    dataset = DATASETS.build(dataset_cfg)
+    assert len(dataset) == 4  # the unknown lesion is a training lesion, the empty image is not
+    index = next(i for i in range(len(dataset))
+                 if dataset.get_data_info(i)['img_path'].endswith('gray.png'))
+    assert dataset[index]['data_samples'].gt_instances.labels.tolist() == [0]

@@ -1,4 +1,5 @@
-"""Convert an official ISIC release to COCO instance annotations.
+"""Convert ISIC releases, PH2 or a folder of images and masks to COCO
+instance annotations.
 
 Examples::
 
@@ -9,9 +10,16 @@ Examples::
     python tools/dataset_converters/isic_to_coco.py archive data/isic \\
         --images archive/images --masks archive/masks --metadata archive/metadata.csv \\
         --out data/isic/annotations/archive_train.json --skip-bad --nproc 8
+    python tools/dataset_converters/isic_to_coco.py isic2018 data/isic2018 --split Training \\
+        --labels data/isic2018/ISIC2018_Task3_Training_GroundTruth.csv \\
+        --out data/isic2018/annotations/train.json
+    python tools/dataset_converters/isic_to_coco.py ph2 data/PH2Dataset --out data/ph2.json
+    python tools/dataset_converters/isic_to_coco.py folder --images DIR --masks DIR \\
+        [--labels CSV] --out F.json
 
-``file_name`` in the output is relative to ROOT: use ROOT as the config's
-``data_root``.
+``file_name`` in the output is relative to ROOT (``folder``: to ``--root``,
+default the parent of ``--images``): use it as the config's ``data_root``.
+Images without a label are kept, unlabelled; the summary counts them.
 """
 import argparse
 import logging
@@ -19,22 +27,54 @@ import sys
 
 from mmskin.datasets.conversion import (OFFICIAL_LAYOUTS, convert_to_coco, find_archive_samples,
                                         find_official_samples)
-from mmskin.utils import ISICFileError
+from mmskin.datasets.conversion.other_layouts import (ISIC2018_SPLITS, find_folder_samples,
+                                                      find_isic2018_samples, find_ph2_samples)
+from mmskin.utils import ISICFileError, read_id_list
+
+#: The options each layout takes (besides --out and the common ones).
+LAYOUT_OPTIONS = {
+    **{name: ('root', 'split') for name in OFFICIAL_LAYOUTS},
+    'archive': ('root', 'images', 'masks', 'metadata'),
+    'isic2018': ('root', 'split', 'labels', 'malignant'),
+    'ph2': ('root', 'labels'),
+    'folder': ('images', 'masks', 'labels', 'folder_root'),
+}
+REQUIRED_OPTIONS = {
+    **{name: ('root', 'split') for name in OFFICIAL_LAYOUTS},
+    'archive': ('root', 'images', 'masks', 'metadata'),
+    'isic2018': ('root', 'split'),
+    'ph2': ('root', ),
+    'folder': ('images', 'masks'),
+}
+SPLITS = {**{name: spec.splits for name, spec in OFFICIAL_LAYOUTS.items()},
+          'isic2018': ISIC2018_SPLITS}
 
 
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        description='Convert ISIC images, masks and labels to a COCO instance JSON')
-    parser.add_argument('layout', choices=[*OFFICIAL_LAYOUTS, 'archive'],
+        description='Convert lesion images, masks and labels to a COCO instance JSON')
+    parser.add_argument('layout', choices=list(LAYOUT_OPTIONS),
                         help='how the data are laid out on disk')
-    parser.add_argument('root', help='folder the ISIC archives were unpacked in')
+    parser.add_argument('root', nargs='?',
+                        help='folder the archives were unpacked in (not for folder)')
     parser.add_argument('--out', required=True, help='output JSON file')
-    parser.add_argument(
-        '--split', help='split of an official release: ' + '; '.join(
-            f'{name}: {", ".join(spec.splits)}' for name, spec in OFFICIAL_LAYOUTS.items()))
-    parser.add_argument('--images', help='archive: image folder, relative to ROOT')
-    parser.add_argument('--masks', help='archive: mask folder, relative to ROOT')
+    parser.add_argument('--split', help='split: ' + '; '.join(
+        f'{name}: {", ".join(splits)}' for name, splits in SPLITS.items()))
+    parser.add_argument('--images', help='archive: image folder, relative to ROOT; '
+                        'folder: the image folder')
+    parser.add_argument('--masks', help='archive: mask folder, relative to ROOT; folder: the '
+                        'folder of <image stem>_segmentation.png masks')
     parser.add_argument('--metadata', help='archive: metadata CSV, relative to ROOT')
+    parser.add_argument('--labels', help='isic2018, ph2, folder: a label CSV (image_id with '
+                        'melanoma or malignant, one-hot diagnoses, or benign_malignant)')
+    parser.add_argument('--malignant', default='MEL',
+                        help='isic2018 one-hot labels: diagnoses that count as malignant, '
+                        'comma-separated (default MEL, melanoma)')
+    parser.add_argument('--root', dest='folder_root',
+                        help='folder: file names are relative to it (default: the parent of '
+                        '--images)')
+    parser.add_argument('--ids', help='a text file of image ids, one per line: convert only '
+                        'those')
     parser.add_argument('--skip-bad', action='store_true',
                         help='warn about and skip unusable images instead of stopping')
     encoding = parser.add_mutually_exclusive_group()
@@ -47,29 +87,49 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.set_defaults(polygon=False)
     parser.add_argument('--nproc', type=int, default=1, help='processes decoding images')
     args = parser.parse_args(argv)
-    archive_options = ('images', 'masks', 'metadata')
-    if args.layout == 'archive':
-        missing = [f'--{name}' for name in archive_options if getattr(args, name) is None]
-        if missing or args.split:
-            parser.error('archive needs --images, --masks and --metadata, and takes no --split')
-    elif not args.split or any(getattr(args, name) for name in archive_options):
-        parser.error(f'{args.layout} needs --split '
-                     f'({", ".join(OFFICIAL_LAYOUTS[args.layout].splits)}) and takes no '
-                     '--images/--masks/--metadata')
-    elif args.split not in OFFICIAL_LAYOUTS[args.layout].splits:
+    given = {name for name in ('root', 'split', 'images', 'masks', 'metadata', 'labels',
+                               'folder_root') if getattr(args, name) is not None}
+    if args.malignant != 'MEL':
+        given.add('malignant')
+    missing = [name for name in REQUIRED_OPTIONS[args.layout] if name not in given]
+    extra = sorted(given - set(LAYOUT_OPTIONS[args.layout]))
+    if missing or extra:
+        parser.error(f'{args.layout} needs {_flags(REQUIRED_OPTIONS[args.layout])} and takes '
+                     f'{_flags(LAYOUT_OPTIONS[args.layout])}' +
+                     (f'; missing {_flags(missing)}' if missing else '') +
+                     (f'; not for {args.layout}: {_flags(extra)}' if extra else ''))
+    if args.layout in SPLITS and args.split not in SPLITS[args.layout]:
         parser.error(f'{args.layout} has no split {args.split!r}; expected one of '
-                     f'{", ".join(OFFICIAL_LAYOUTS[args.layout].splits)}')
+                     f'{", ".join(SPLITS[args.layout])}')
     return args
+
+
+def _flags(names) -> str:
+    return ', '.join('ROOT' if n == 'root' else '--root' if n == 'folder_root' else f'--{n}'
+                     for n in names)
+
+
+def find_samples(args: argparse.Namespace):
+    """The sample collection the command line describes."""
+    if args.layout == 'archive':
+        return find_archive_samples(args.root, args.images, args.masks, args.metadata)
+    if args.layout == 'isic2018':
+        return find_isic2018_samples(args.root, args.split, args.labels,
+                                     tuple(d.strip() for d in args.malignant.split(',')))
+    if args.layout == 'ph2':
+        return find_ph2_samples(args.root, args.labels)
+    if args.layout == 'folder':
+        return find_folder_samples(args.images, args.masks, args.labels, args.folder_root)
+    return find_official_samples(args.root, args.layout, args.split)
 
 
 def main(argv=None) -> None:
     args = parse_args(argv)
     logging.basicConfig(format='%(levelname)s: %(message)s')
     try:
-        if args.layout == 'archive':
-            collection = find_archive_samples(args.root, args.images, args.masks, args.metadata)
-        else:
-            collection = find_official_samples(args.root, args.layout, args.split)
+        collection = find_samples(args)
+        if args.ids:
+            collection = collection.select(read_id_list(args.ids), args.ids)
         summary = convert_to_coco(collection, args.out, skip_bad=args.skip_bad,
                                   polygon=args.polygon, nproc=args.nproc)
     except ISICFileError as error:

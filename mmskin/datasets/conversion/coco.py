@@ -6,9 +6,11 @@ whose diagnosis is undetermined are dropped. The file written holds:
 
 * one image entry per lesion image: ``id, file_name, width, height, isic_id``,
   with ``file_name`` relative to the dataset root;
-* one annotation per image: category 1 (benign) or 2 (malignant), ``bbox`` the
-  :func:`~mmskin.utils.tight_box` of the mask, ``segmentation`` an RLE
-  (default) or polygons, ``area`` the number of mask pixels, ``iscrowd`` 0.
+* one annotation per image: category 1 (benign) or 2 (malignant), or
+  :data:`~mmskin.utils.UNKNOWN_CATEGORY_ID` (0, no category) when the
+  diagnosis is unknown; ``bbox`` the :func:`~mmskin.utils.tight_box` of the
+  mask, ``segmentation`` an RLE (default) or polygons, ``area`` the number of
+  mask pixels, ``iscrowd`` 0.
 
 Masks are read with :func:`mmskin.utils.read_mask` in its strict form: the
 scorer's ``> 128`` rule, and only 0 and 255, not empty.
@@ -25,7 +27,7 @@ import os
 from dataclasses import dataclass, field
 from multiprocessing import Pool
 from pathlib import Path
-from typing import Callable, Dict, Iterator, List, Sequence, Tuple, Union
+from typing import Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
 
 import cv2
 import numpy as np
@@ -33,8 +35,8 @@ from pycocotools import mask as mask_utils
 from tqdm import tqdm
 from tqdm.contrib.logging import logging_redirect_tqdm
 
-from mmskin.utils import (ISIC_CLASSES, ISICFileError, LabelTable, dump_json_atomic,
-                          read_image_size, read_mask, tight_box)
+from mmskin.utils import (ISIC_CLASSES, UNKNOWN_CATEGORY_ID, ISICFileError, LabelTable,
+                          dump_json_atomic, read_image_size, read_mask, tight_box)
 from mmskin.utils.isic_files import PathLike, is_lesion_image
 
 logger = logging.getLogger(__name__)
@@ -47,8 +49,8 @@ class Sample:
     isic_id: str
     image_path: Path
     mask_path: Path
-    #: 0 benign, 1 malignant (index into ``ISIC_CLASSES``).
-    label: int
+    #: 0 benign, 1 malignant (index into ``ISIC_CLASSES``); None: unknown.
+    label: Optional[int]
     #: ``image_path`` relative to the dataset root, with ``/`` separators.
     file_name: str
 
@@ -61,8 +63,34 @@ class SampleCollection:
     samples: List[Sample] = field(default_factory=list)
     #: ids whose diagnosis is undetermined (left out, as in paper III-A).
     dropped: List[str] = field(default_factory=list)
-    #: one entry per image id that cannot be used.
+    #: one entry per image id that cannot be used, and those ids.
     problems: List[ISICFileError] = field(default_factory=list)
+    problem_ids: List[str] = field(default_factory=list)
+
+    def add_problem(self, isic_id: str, problem: ISICFileError) -> None:
+        """Record that image ``isic_id`` cannot be used, and why."""
+        self.problem_ids.append(isic_id)
+        self.problems.append(problem)
+
+    def select(self, ids: Iterable[str], source: PathLike) -> 'SampleCollection':
+        """The same collection restricted to ``ids`` (listed in ``source``).
+
+        Raises:
+            ISICFileError: naming ``source``, if an id is not in the collection.
+        """
+        wanted = set(ids)
+        known = {s.isic_id for s in self.samples} | set(self.dropped) | set(self.problem_ids)
+        unknown = sorted(wanted - known)
+        if unknown:
+            raise ISICFileError(source, f'{len(unknown)} ids are not in {self.description}: '
+                                f'{", ".join(unknown[:5])}{", ..." if len(unknown) > 5 else ""}')
+        kept = [(i, p) for i, p in zip(self.problem_ids, self.problems) if i in wanted]
+        return SampleCollection(
+            self.description,
+            samples=[s for s in self.samples if s.isic_id in wanted],
+            dropped=[i for i in self.dropped if i in wanted],
+            problems=[p for _, p in kept],
+            problem_ids=[i for i, _ in kept])
 
 
 @dataclass
@@ -72,17 +100,19 @@ class ConversionSummary:
     out_file: Path
     num_benign: int
     num_malignant: int
+    num_unlabelled: int
     dropped: List[str]
     skipped: List[ISICFileError]
 
     @property
     def num_images(self) -> int:
-        return self.num_benign + self.num_malignant
+        return self.num_benign + self.num_malignant + self.num_unlabelled
 
     def __str__(self) -> str:
         return (f'{self.out_file}: {self.num_images} images ({self.num_benign} benign, '
-                f'{self.num_malignant} malignant); dropped {len(self.dropped)} '
-                f'(indeterminate); skipped {len(self.skipped)} (bad)')
+                f'{self.num_malignant} malignant, {self.num_unlabelled} unlabelled); '
+                f'dropped {len(self.dropped)} (indeterminate); skipped {len(self.skipped)} '
+                '(bad)')
 
 
 def require_dir(path: Path) -> None:
@@ -109,45 +139,58 @@ def _list_images(image_dir: Path) -> Tuple[Dict[str, Path], Dict[str, ISICFileEr
     return images, problems
 
 
-def pair_samples(root: Path, description: str, table: LabelTable, image_dir: Path,
-                 mask_dir: Path, mask_names: Callable[[str], Sequence[str]]) -> SampleCollection:
+def pair_samples(root: Path, description: str, table: Optional[LabelTable], image_dir: Path,
+                 mask_dir: Path, mask_names: Callable[[str], Sequence[str]], *,
+                 labels_cover_images: bool = True) -> SampleCollection:
     """Match CSV rows, images and masks by id; report every mismatch.
 
     Args:
         root: the dataset root; ``file_name`` is relative to it.
         description: names the set in messages and the progress bar.
-        table: the labels (:func:`mmskin.utils.read_label_csv`).
+        table: the labels (:func:`mmskin.utils.read_label_csv`); None: every
+            image is unlabelled.
         image_dir, mask_dir: the folders of images and masks.
         mask_names: the mask file names to try for an image id, in order.
+        labels_cover_images: the CSV is the split's own ground truth: a row
+            without an image and an image without a row are problems. False
+            for a CSV that covers other images too (e.g. ISIC 2018 Task 3 for
+            Task 1 images): its other rows are ignored and an image without
+            a row is unlabelled.
     """
     images, problems = _list_images(image_dir)
-    problems.update(table.problems)
+    table = table if table is not None else LabelTable(Path())
+    if not labels_cover_images:
+        problems.update({i: p for i, p in table.problems.items() if i in images})
+    else:
+        problems.update(table.problems)
     require_dir(mask_dir)
     if not any(mask_dir.iterdir()):
         raise ISICFileError(mask_dir, 'mask folder is empty')
-    collection = SampleCollection(description, dropped=sorted(table.dropped - set(problems)))
-    for isic_id in sorted(set(images) | set(table.rows) | set(problems)):
+    rows = set(table.rows) if labels_cover_images else set(table.rows) & set(images)
+    collection = SampleCollection(
+        description, dropped=sorted((table.dropped & (rows | set(images))) - set(problems)))
+    for isic_id in sorted(set(images) | rows | set(problems)):
         if isic_id in problems:
-            collection.problems.append(problems[isic_id])
+            collection.add_problem(isic_id, problems[isic_id])
         elif isic_id in table.dropped:
             continue
         elif isic_id not in images:
-            collection.problems.append(ISICFileError(
+            collection.add_problem(isic_id, ISICFileError(
                 table.csv_path,
                 f'line {table.rows[isic_id]}: {isic_id} has no image in {image_dir}'))
-        elif isic_id not in table.rows:
-            collection.problems.append(ISICFileError(
+        elif isic_id not in table.rows and labels_cover_images and table.rows:
+            collection.add_problem(isic_id, ISICFileError(
                 images[isic_id], f'image has no row in {table.csv_path}'))
         else:
             candidates = [mask_dir / name for name in mask_names(isic_id)]
             mask_path = next((p for p in candidates if p.is_file()), None)
             if mask_path is None:
-                collection.problems.append(ISICFileError(
+                collection.add_problem(isic_id, ISICFileError(
                     images[isic_id], f'image has no mask; expected {candidates[0]}'))
                 continue
             file_name = Path(os.path.relpath(images[isic_id], root)).as_posix()
             collection.samples.append(Sample(
-                isic_id, images[isic_id], mask_path, table.labels[isic_id], file_name))
+                isic_id, images[isic_id], mask_path, table.labels.get(isic_id), file_name))
     return collection
 
 
@@ -190,7 +233,8 @@ def _convert_sample(task: Tuple[Sample, bool]) -> Union[Tuple[dict, dict], ISICF
     except ValueError as exc:
         return ISICFileError(sample.mask_path, f'{exc}; convert with RLE instead')
     image = dict(file_name=sample.file_name, width=width, height=height, isic_id=sample.isic_id)
-    annotation.update(category_id=sample.label + 1, iscrowd=0)
+    category_id = UNKNOWN_CATEGORY_ID if sample.label is None else sample.label + 1
+    annotation.update(category_id=category_id, iscrowd=0)
     return image, annotation
 
 
@@ -255,6 +299,6 @@ def convert_to_coco(collection: SampleCollection, out_file: PathLike, *, skip_ba
     dump_json_atomic(dict(info=dict(description=f'ISIC {collection.description}'),
                           images=images, annotations=annotations, categories=categories),
                      out_file)
-    num_malignant = sum(a['category_id'] == 2 for a in annotations)
-    return ConversionSummary(Path(out_file), len(images) - num_malignant, num_malignant,
+    counts = [sum(a['category_id'] == c for a in annotations) for c in (1, 2)]
+    return ConversionSummary(Path(out_file), *counts, len(images) - sum(counts),
                              collection.dropped, skipped)

@@ -3,8 +3,10 @@
 Each reader returns a :class:`~.coco.SampleCollection` for
 :func:`~.coco.convert_to_coco`; labels are read by
 :func:`mmskin.utils.read_label_csv`, masks found by their ISIC names
-(:data:`mmskin.utils.MASK_SUFFIXES`).
+(:data:`mmskin.utils.MASK_SUFFIXES`). Other collections (ISIC 2018, PH2, a
+plain folder) are in :mod:`.other_layouts`.
 """
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, Tuple
@@ -12,6 +14,8 @@ from typing import Dict, Tuple
 from mmskin.utils import MASK_SUFFIXES, read_label_csv
 from mmskin.utils.isic_files import PathLike
 from .coco import SampleCollection, pair_samples, require_dir
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -58,13 +62,16 @@ OFFICIAL_LAYOUTS: Dict[str, OfficialLayout] = {
 def find_official_samples(root: PathLike, layout: str, split: str) -> SampleCollection:
     """Pair images, masks and labels of one split of an official release.
 
+    Without the split's Part 3 label CSV (e.g. a test split whose labels are
+    private) every image is converted unlabelled, with a warning.
+
     Args:
         root: the folder the challenge archives were unpacked in.
         layout: a key of ``OFFICIAL_LAYOUTS`` (``isbi2016`` or ``isic2017``).
         split: e.g. ``Training``; see ``OfficialLayout.splits``.
 
     Raises:
-        ISICFileError: a folder or the CSV is missing, empty or malformed.
+        ISICFileError: a folder is missing or empty, or the CSV is malformed.
     """
     if layout not in OFFICIAL_LAYOUTS:
         raise ValueError(
@@ -74,8 +81,13 @@ def find_official_samples(root: PathLike, layout: str, split: str) -> SampleColl
     root = Path(root)
     require_dir(root)
     csv_path = root / spec.label_csv.format(split=split)
-    table = (read_label_csv(csv_path, label_columns=(spec.label_column, ))
-             if spec.label_column else read_label_csv(csv_path))
+    if not csv_path.is_file():
+        logger.warning('%s: no label CSV; every image is converted unlabelled', csv_path)
+        table = None
+    elif spec.label_column:
+        table = read_label_csv(csv_path, label_columns=(spec.label_column, ))
+    else:
+        table = read_label_csv(csv_path)
     return pair_samples(
         root, f'{layout} {split}', table,
         root / spec.image_dir.format(split=split), root / spec.mask_dir.format(split=split),

@@ -31,12 +31,11 @@ from mmengine.evaluator import BaseMetric
 from mmengine.logging import print_log
 from terminaltables import AsciiTable
 
-from mmskin.utils import mask_file_name, write_csv_atomic, write_mask_atomic
+from mmskin.utils import UNKNOWN_LABEL, mask_file_name, write_csv_atomic, write_mask_atomic
 from ..functional import (EMPTY_RULES, ISBI2016_SENSITIVITIES, SEG_METRICS, TJA_THRESHOLD,
                           classification_summary, confusion_counts, per_image_scores,
                           segmentation_summary)
-from ..lesion_record import (PER_IMAGE_COLUMNS, UNKNOWN_LABEL, LesionRecord, to_numpy,
-                             per_image_row)
+from ..lesion_record import PER_IMAGE_COLUMNS, LesionRecord, per_image_row, to_numpy
 
 
 def _array(value: Any) -> np.ndarray:
@@ -88,11 +87,17 @@ def _lesion_record(data_sample: dict, lesion: dict) -> Dict[str, Any]:
                 gt_label=_gt_label(data_sample))
 
 
+#: Keys of the metrics' results that count images rather than score them.
+COUNT_KEYS = ('n', 'n_unlabelled')
+
+
 def _log_table(title: str, summary: Dict[str, float], results: List[dict]) -> None:
     undetected = sum(not r['record'].detected for r in results)
     rows = [['metric', 'value']]
-    rows += [[name, f'{value:.4f}'] for name, value in summary.items()]
+    rows += [[name, f'{value:.4f}'] for name, value in summary.items() if name not in COUNT_KEYS]
     rows += [['images', str(len(results))], ['no detection', str(undetected)]]
+    if summary.get('n_unlabelled'):
+        rows.append(['unlabelled (not scored)', str(int(summary['n_unlabelled']))])
     # The title goes on its own line: AsciiTable drops a title wider than
     # the table.
     print_log(f'\n{title}\n' + AsciiTable(rows).table, logger='current')
@@ -159,6 +164,7 @@ class ISICSegMetric(BaseMetric):
         """Means over images, a logged table and, with ``out_dir``, ``per_image.csv``."""
         counts = np.array([r['counts'] for r in results], dtype=np.int64).reshape(-1, 4)
         summary = segmentation_summary(counts, self.empty_rule, self.tja_threshold)
+        summary['n'] = len(results)
         _log_table(f'ISIC segmentation (empty_rule={self.empty_rule})', summary, results)
         if self.out_dir is not None:
             scores = per_image_scores(counts, self.empty_rule)
@@ -176,7 +182,7 @@ class ISICClsMetric(BaseMetric):
     Uses each image's combined ``p_malignant``; an image with no detection
     keeps the detector's ``empty_p_malignant`` and is scored, never dropped.
     Images without a ground-truth label cannot be scored and are left out
-    with a warning.
+    with a warning; the results count both (``n`` scored, ``n_unlabelled``).
 
     Args:
         positive: ``'malignant'`` (clinical convention) or ``'benign'`` (the
@@ -246,5 +252,6 @@ class ISICClsMetric(BaseMetric):
                                          threshold=self.threshold,
                                          sensitivities=self.sensitivities,
                                          empty_rule=self.empty_rule)
+        summary.update(n=len(labelled), n_unlabelled=len(results) - len(labelled))
         _log_table(f'ISIC classification (positive={self.positive})', summary, results)
         return summary

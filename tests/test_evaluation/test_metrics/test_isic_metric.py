@@ -44,8 +44,9 @@ def test_seg_metric_by_hand(samples):
     assert scores['SP'] == pytest.approx((1 + 24 / 28 + 1 + 1) / 4)
     assert scores['AC'] == pytest.approx((1 + 28 / 36 + 21 / 25 + 1) / 4)
     assert scores['TJA'] == pytest.approx((1 + 0 + 0 + 1) / 4)
-    assert set(scores) == {'JA', 'DI', 'AC', 'SE', 'SP', 'TJA', 'JA_median'}
-    assert all(isinstance(v, float) for v in scores.values())
+    assert set(scores) == {'JA', 'DI', 'AC', 'SE', 'SP', 'TJA', 'JA_median', 'n'}
+    assert scores['n'] == 4
+    assert all(isinstance(v, float) for k, v in scores.items() if k != 'n')
 
 
 def test_seg_metric_legacy_rule_drops_the_empty_image(samples):
@@ -62,7 +63,7 @@ def test_cls_metric_counts_undetected_images(samples, logged_warnings):
     metric.process({}, samples)
     scores = metric.compute_metrics(metric.results)
     expected = classification_summary([1, 0, 1, 0], [0.8, 0.6, 0.0, 0.3], sensitivities=(0.95, ))
-    assert scores == pytest.approx(expected)
+    assert scores == pytest.approx(dict(expected, n=4, n_unlabelled=0))
     # the undetected malignant lesion (p = 0) is a false negative, not dropped
     assert scores['SE'] == pytest.approx(0.5) and scores['AC'] == pytest.approx(0.5)
     benign = ISICClsMetric(positive='benign', sensitivities=())
@@ -130,6 +131,7 @@ def test_images_without_gt_label_are_reported_not_scored(samples, logged_warning
     metric.process({}, samples + [unlabelled])
     scores = metric.compute_metrics(metric.results)
     assert scores['AC'] == pytest.approx(0.5)
+    assert (scores['n'], scores['n_unlabelled']) == (4, 1)
     assert any('ISIC_0000005' in m for m in logged_warnings)
     seg = ISICSegMetric()
     seg.process({}, [unlabelled])  # no annotation: scored against an empty mask
