@@ -11,7 +11,8 @@ from .label_csv import LabelTable, read_csv_rows, read_id_list, read_label_csv
 from .lesion import ISIC_CLASSES, UNKNOWN_CATEGORY_ID, UNKNOWN_LABEL, tight_box
 
 __all__ = [
-    'ISIC_CLASSES', 'UNKNOWN_CATEGORY_ID', 'UNKNOWN_LABEL', 'tight_box', 'IMAGE_SUFFIXES', 'MASK_SUFFIXES', 'MASK_THRESHOLD',
+    'ISIC_CLASSES', 'UNKNOWN_CATEGORY_ID', 'UNKNOWN_LABEL', 'tight_box', 'IMAGE_SUFFIXES',
+    'MASK_SUFFIXES', 'MASK_THRESHOLD',
     'ISICFileError', 'find_mask', 'index_masks', 'list_images', 'mask_file_name', 'read_image',
     'read_image_size', 'read_mask', 'read_prediction_mask', 'LabelTable', 'read_csv_rows',
     'read_id_list', 'read_label_csv', 'dump_json_atomic', 'write_bytes_atomic', 'write_csv_atomic',
