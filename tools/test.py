@@ -2,9 +2,11 @@
 ``python tools/test.py CONFIG CHECKPOINT [--isic-out DIR] [--out F.pkl] [--show-dir D]``.
 
 Prints the segmentation (JA, DI, AC, SE, SP, thresholded JA) and
-classification (AC, AUC, AP, SE, SP) tables. With ``--isic-out DIR`` it also
-writes the per-image CSV, the predicted masks as ISIC-named 0/255 PNGs and
-the Part 3 submission CSV (see the README).
+classification (AC, AUC, AP, SE, SP) tables, each mean with its 95%
+interval (bootstrap over images, DeLong's for AUC; ``--ci none`` turns them
+off). With ``--isic-out DIR`` it also writes the per-image CSV, the
+predicted masks as ISIC-named 0/255 PNGs and the Part 3 submission CSV (see
+the README).
 """
 import argparse
 import os
@@ -17,8 +19,11 @@ import mmskin  # noqa: F401  registers modules and the checkpoint loaders
 from mmdet.engine.hooks.utils import trigger_visualization_hook
 from mmdet.evaluation import DumpDetResults
 from mmskin.apis.runner_setup import (ConfigError, add_common_args, apply_common_args,
-                                      load_config, parse_tool_args, set_isic_out_dir)
+                                      load_config, parse_tool_args, set_isic_intervals,
+                                      set_isic_out_dir)
 from mmskin.engine import init_cpu_distributed
+from mmskin.evaluation.intervals import CI_METHODS
+from mmskin.evaluation.statistics import N_RESAMPLES
 from mmskin.utils import trust_checkpoint
 
 
@@ -29,6 +34,11 @@ def parse_args():
     add_common_args(parser, work_dir_help='the dir to save the evaluation metrics')
     parser.add_argument(
         '--isic-out', help='folder for per-image CSV, ISIC mask PNGs and the Part 3 CSV')
+    parser.add_argument(
+        '--ci', choices=CI_METHODS, default='bootstrap',
+        help='95%% intervals beside the scores: bootstrap over images (DeLong for AUC), or none')
+    parser.add_argument('--ci-resamples', type=int, default=N_RESAMPLES,
+                        help='bootstrap resamples (default %(default)s)')
     parser.add_argument('--out', help='dump raw predictions to a pickle file')
     parser.add_argument('--show', action='store_true', help='show prediction results')
     parser.add_argument(
@@ -51,6 +61,7 @@ def main():
         trust_checkpoint(args.checkpoint)
         if args.isic_out:
             set_isic_out_dir(cfg, args.isic_out)
+        set_isic_intervals(cfg, args.ci_resamples if args.ci == 'bootstrap' else 0)
         # CPU-only torch: start the gloo group that mmengine cannot.
         init_cpu_distributed(cfg.launcher)
     except (ConfigError, ValueError) as err:

@@ -11,24 +11,15 @@ the curves; a run without benign / malignant probabilities (NaN, a model
 with one foreground class) gets the histogram only.
 """
 import argparse
-import csv
-import math
 import os
 import os.path as osp
 import sys
-from typing import Dict, List
 
-import matplotlib
+import numpy as np
 
-matplotlib.use('Agg')  # noqa: E402  files only, no display needed
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from sklearn.metrics import precision_recall_curve, roc_curve  # noqa: E402
-
-from mmskin.evaluation.functional import (classification_summary,  # noqa: E402
-                                          positive_class_scores, threshold_jaccard)
-
-REQUIRED_COLUMNS = ('image_id', 'gt_label', 'p_malignant', 'JA')
+from mmskin.evaluation.metrics import read_per_image
+from mmskin.visualization.isic_plots import (ja_histogram_figure, pr_figure, roc_figure,
+                                             save_figure)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -37,84 +28,6 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--out', required=True, help='folder for the PNG files')
     parser.add_argument('--positive', choices=('malignant', 'benign'), default='malignant')
     return parser.parse_args(argv)
-
-
-def read_per_image(path: str) -> Dict[str, np.ndarray]:
-    """The columns the plots need, as arrays; a ValueError names what is wrong."""
-    if not osp.isfile(path):
-        raise ValueError(f'{path}: file does not exist')
-    with open(path, newline='') as f:
-        reader = csv.DictReader(f)
-        missing = [c for c in REQUIRED_COLUMNS if c not in (reader.fieldnames or [])]
-        if missing:
-            raise ValueError(f'{path}: no column {missing}; expected the per_image.csv written '
-                             'by ISICSegMetric(out_dir=...)')
-        rows = list(reader)
-    if not rows:
-        raise ValueError(f'{path}: no rows')
-    columns: Dict[str, List[float]] = {c: [] for c in REQUIRED_COLUMNS[1:]}
-    for line, row in enumerate(rows, start=2):
-        for column in columns:
-            try:
-                columns[column].append(float(row[column]))
-            except (TypeError, ValueError):
-                raise ValueError(f'{path}, line {line}: {column} = {row[column]!r} is not a '
-                                 'number') from None
-    return {column: np.array(values) for column, values in columns.items()}
-
-
-def _save(fig, path: str) -> str:
-    fig.savefig(path, dpi=120, bbox_inches='tight')
-    plt.close(fig)
-    return path
-
-
-def plot_roc_pr(gt_labels: np.ndarray, p_malignant: np.ndarray, out_dir: str,
-                positive: str) -> List[str]:
-    """Write roc.png and pr.png (AUC / AP in the legend, the 0.5 point marked)."""
-    summary = classification_summary(gt_labels, p_malignant, positive=positive, sensitivities=())
-    y_true, y_score = positive_class_scores(gt_labels, p_malignant, positive)
-    # The operating point of the ISIC scorer: positive iff score > 0.5.
-    y_pred = y_score > 0.5
-    tp = np.count_nonzero(y_pred & y_true)
-    recall = tp / max(np.count_nonzero(y_true), 1)
-    fpr_at_half = np.count_nonzero(y_pred & ~y_true) / max(np.count_nonzero(~y_true), 1)
-    precision = tp / np.count_nonzero(y_pred) if y_pred.any() else 1.0
-    two_classes = not math.isnan(summary['AUC'])
-
-    fig, ax = plt.subplots(figsize=(5, 5))
-    if two_classes:
-        fpr, tpr, _ = roc_curve(y_true, y_score)
-        ax.plot(fpr, tpr, label=f'AUC = {summary["AUC"]:.3f}')
-    ax.plot([0, 1], [0, 1], ls='--', c='grey', lw=0.8, label='chance')
-    ax.plot(fpr_at_half, recall, 'o', c='red', label='p > 0.5')
-    ax.set(xlabel='1 - specificity', ylabel='sensitivity', xlim=(0, 1), ylim=(0, 1.02),
-           title=f'ROC, positive = {positive} (n = {y_true.size})')
-    ax.legend(loc='lower right')
-    roc_path = _save(fig, osp.join(out_dir, 'roc.png'))
-
-    fig, ax = plt.subplots(figsize=(5, 5))
-    if two_classes:
-        curve_precision, curve_recall, _ = precision_recall_curve(y_true, y_score)
-        ax.step(curve_recall, curve_precision, where='post', label=f'AP = {summary["AP"]:.3f}')
-    ax.plot(recall, precision, 'o', c='red', label='p > 0.5')
-    ax.set(xlabel='recall (sensitivity)', ylabel='precision', xlim=(0, 1), ylim=(0, 1.02),
-           title=f'Precision-recall, positive = {positive}')
-    ax.legend(loc='lower left')
-    return [roc_path, _save(fig, osp.join(out_dir, 'pr.png'))]
-
-
-def plot_ja_histogram(ja: np.ndarray, out_dir: str) -> str:
-    """Write ja_hist.png: per-image JA with the ISIC 2018 threshold."""
-    ja = ja[~np.isnan(ja)]
-    fig, ax = plt.subplots(figsize=(6, 4))
-    ax.hist(ja, bins=np.linspace(0, 1, 21), color='tab:blue', edgecolor='white')
-    ax.axvline(0.65, c='red', ls='--', label='TJA threshold 0.65')
-    ax.set(xlabel='Jaccard index per image', ylabel='images',
-           title=f'JA: mean {ja.mean():.3f}, thresholded {threshold_jaccard(ja).mean():.3f}'
-           if ja.size else 'JA: no image')
-    ax.legend()
-    return _save(fig, osp.join(out_dir, 'ja_hist.png'))
 
 
 def main(argv=None) -> int:
@@ -131,9 +44,13 @@ def main(argv=None) -> int:
             print(f'{args.results}: p_malignant is NaN (a model without benign / malignant '
                   'classifier); no ROC / PR curves')
         else:
-            paths += plot_roc_pr(data['gt_label'][labelled].astype(int), p_malignant, args.out,
-                                 args.positive)
-        paths.append(plot_ja_histogram(data['JA'], args.out))
+            gt_labels = data['gt_label'][labelled]
+            paths.append(save_figure(roc_figure(gt_labels, p_malignant, args.positive),
+                                     osp.join(args.out, 'roc.png')))
+            paths.append(save_figure(pr_figure(gt_labels, p_malignant, args.positive),
+                                     osp.join(args.out, 'pr.png')))
+        paths.append(save_figure(ja_histogram_figure(data['JA']),
+                                 osp.join(args.out, 'ja_hist.png')))
     except ValueError as error:
         print(f'error: {error}', file=sys.stderr)
         return 1

@@ -15,7 +15,7 @@ With ``out_dir`` set, the metrics write the ISIC submission files:
   own images) and ``<out_dir>/per_image.csv`` (one row per image: id,
   ground-truth and predicted label, p_malignant, detection score, whether
   anything was detected, box and the five segmentation scores), which
-  ``tools/analysis/plot_isic_curves.py`` reads;
+  :func:`read_per_image` reads;
 * ``ISICClsMetric``: ``<out_dir>/part3_submission.csv``, the
   ``image_id,melanoma`` file the ISIC classification scorer takes.
 """
@@ -38,7 +38,9 @@ from terminaltables import AsciiTable
 from ..functional import (EMPTY_RULES, ISBI2016_SENSITIVITIES, SEG_METRICS, TJA_THRESHOLD,
                           classification_summary, confusion_counts, per_image_scores,
                           segmentation_summary)
-from ..isic_files import prediction_mask_name
+from ..intervals import (classification_intervals, format_interval, segmentation_intervals,
+                         with_interval_keys)
+from ..isic_files import ISICInputError, prediction_mask_name
 
 #: Columns of ``per_image.csv``.
 PER_IMAGE_COLUMNS = ('image_id', 'gt_label', 'pred_label', 'p_malignant', 'score', 'detected',
@@ -102,11 +104,15 @@ def _lesion_record(data_sample: dict, lesion: dict) -> Dict[str, Any]:
         bbox=tuple(float(v) for v in _to_numpy(lesion['bbox'])))
 
 
-def _log_table(title: str, summary: Dict[str, float], results: List[dict]) -> None:
+def _log_table(title: str, summary: Dict[str, float], results: List[dict],
+               intervals: Optional[dict] = None) -> None:
     undetected = sum(not r['detected'] for r in results)
-    rows = [['metric', 'value']]
-    rows += [[name, f'{value:.4f}'] for name, value in summary.items()]
-    rows += [['images', str(len(results))], ['no detection', str(undetected)]]
+    ci = ['95% CI'] if intervals else []
+    rows = [['metric', 'value'] + ci]
+    rows += [[name, f'{value:.4f}'] + [format_interval((intervals or {}).get(name))] * len(ci)
+             for name, value in summary.items()]
+    rows += [[name, str(count)] + [''] * len(ci)
+             for name, count in (('images', len(results)), ('no detection', undetected))]
     # The title goes on its own line: AsciiTable drops a title wider than
     # the table.
     print_log(f'\n{title}\n' + AsciiTable(rows).table, logger='current')
@@ -119,6 +125,50 @@ def _write_csv(path: str, header: Sequence[str], rows: List[Sequence]) -> None:
         writer.writerow(header)
         writer.writerows(rows)
     print_log(f'wrote {path}', logger='current')
+
+
+#: Columns of ``per_image.csv`` that hold whole numbers; the others but the id are floats.
+_INTEGER_COLUMNS = ('gt_label', 'pred_label', 'detected')
+
+
+def read_per_image(path: str) -> Dict[str, np.ndarray]:
+    """A ``per_image.csv`` as column name -> array (one entry per image):
+    ``image_id`` str, ``gt_label`` (-1: unlabelled), ``pred_label`` and
+    ``detected`` int64, the rest float64 (NaN: a score left out under
+    ``empty_rule='exclude'``, or a model without benign / malignant classes).
+    Raises ISICInputError naming the file (and line) when it is missing, lacks
+    a column, has no row, a value that is not a number or an image twice.
+    """
+    if not osp.isfile(path):
+        raise ISICInputError(f'{path}: file does not exist')
+    with open(path, newline='') as f:
+        reader = csv.DictReader(f)
+        missing = [c for c in PER_IMAGE_COLUMNS if c not in (reader.fieldnames or [])]
+        if missing:
+            raise ISICInputError(f'{path}: no column {missing}; expected the per_image.csv '
+                                 'written by ISICSegMetric(out_dir=...)')
+        rows = list(reader)
+    if not rows:
+        raise ISICInputError(f'{path}: no rows')
+    columns: Dict[str, list] = {c: [] for c in PER_IMAGE_COLUMNS}
+    seen = set()
+    for line, row in enumerate(rows, start=2):
+        if row['image_id'] in seen:
+            raise ISICInputError(f'{path}, line {line}: image {row["image_id"]} appears twice')
+        seen.add(row['image_id'])
+        columns['image_id'].append(row['image_id'])
+        for column in PER_IMAGE_COLUMNS[1:]:
+            parse = int if column in _INTEGER_COLUMNS else float
+            try:
+                columns[column].append(parse(row[column]))
+            except (TypeError, ValueError):
+                raise ISICInputError(f'{path}, line {line}: {column} = {row[column]!r} is not '
+                                     'a number') from None
+    return {
+        column: np.array(values, dtype=str if column == 'image_id' else
+                         np.int64 if column in _INTEGER_COLUMNS else np.float64)
+        for column, values in columns.items()
+    }
 
 
 @METRICS.register_module()
@@ -136,6 +186,9 @@ class ISICSegMetric(BaseMetric):
             out of that metric's mean.
         tja_threshold: JA below it counts as 0 in TJA.
         out_dir: if set, write the predicted masks and ``per_image.csv`` here.
+        ci_resamples: if > 0, log and return 95% bootstrap intervals
+            (``<name>_lo`` / ``<name>_hi``) from this many resamples.
+        ci_seed: seed of the bootstrap.
         collect_device, prefix, collect_dir: see mmengine ``BaseMetric``.
     """
 
@@ -145,6 +198,8 @@ class ISICSegMetric(BaseMetric):
                  empty_rule: str = 'one',
                  tja_threshold: float = TJA_THRESHOLD,
                  out_dir: Optional[str] = None,
+                 ci_resamples: int = 0,
+                 ci_seed: int = 0,
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None,
                  collect_dir: Optional[str] = None) -> None:
@@ -155,6 +210,8 @@ class ISICSegMetric(BaseMetric):
         self.empty_rule = empty_rule
         self.tja_threshold = tja_threshold
         self.out_dir = out_dir
+        self.ci_resamples = ci_resamples
+        self.ci_seed = ci_seed
 
     def process(self, data_batch: Any, data_samples: Sequence[dict]) -> None:
         """Keep each image's confusion counts and lesion scalars; write its mask."""
@@ -183,15 +240,19 @@ class ISICSegMetric(BaseMetric):
         """Means over images, a logged table and, with ``out_dir``, ``per_image.csv``."""
         counts = np.array([r['counts'] for r in results], dtype=np.int64).reshape(-1, 4)
         summary = segmentation_summary(counts, self.empty_rule, self.tja_threshold)
-        _log_table(f'ISIC segmentation (empty_rule={self.empty_rule})', summary, results)
+        scores = per_image_scores(counts, self.empty_rule)
+        intervals = segmentation_intervals(
+            scores, self.tja_threshold, self.ci_resamples,
+            seed=self.ci_seed) if self.ci_resamples else None
+        _log_table(f'ISIC segmentation (empty_rule={self.empty_rule})', summary, results,
+                   intervals)
         if self.out_dir is not None:
-            scores = per_image_scores(counts, self.empty_rule)
             rows = [[r['image_id'], r['gt_label'], r['pred_label'], f'{r["p_malignant"]:.6f}',
                      f'{r["score"]:.6f}', int(r['detected']), *(f'{v:.2f}' for v in r['bbox']),
                      *(f'{scores[name][i]:.6f}' for name in SEG_METRICS)]
                     for i, r in enumerate(results)]
             _write_csv(osp.join(self.out_dir, 'per_image.csv'), PER_IMAGE_COLUMNS, rows)
-        return summary
+        return with_interval_keys(summary, intervals)
 
 
 @METRICS.register_module()
@@ -212,6 +273,10 @@ class ISICClsMetric(BaseMetric):
         empty_rule: SE (SP) when no lesion is positive (negative); see
             :class:`ISICSegMetric`.
         out_dir: if set, write ``part3_submission.csv`` here.
+        ci_resamples: if > 0, log and return 95% intervals (``<name>_lo`` /
+            ``<name>_hi``): bootstrap from this many resamples, DeLong's
+            for AUC.
+        ci_seed: seed of the bootstrap.
         collect_device, prefix, collect_dir: see mmengine ``BaseMetric``.
     """
 
@@ -223,6 +288,8 @@ class ISICClsMetric(BaseMetric):
                  sensitivities: Sequence[float] = ISBI2016_SENSITIVITIES,
                  empty_rule: str = 'one',
                  out_dir: Optional[str] = None,
+                 ci_resamples: int = 0,
+                 ci_seed: int = 0,
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None,
                  collect_dir: Optional[str] = None) -> None:
@@ -238,6 +305,8 @@ class ISICClsMetric(BaseMetric):
         self.sensitivities = tuple(sensitivities)
         self.empty_rule = empty_rule
         self.out_dir = out_dir
+        self.ci_resamples = ci_resamples
+        self.ci_seed = ci_seed
 
     def process(self, data_batch: Any, data_samples: Sequence[dict]) -> None:
         """Keep each image's p_malignant and labels."""
@@ -265,11 +334,16 @@ class ISICClsMetric(BaseMetric):
             raise ValueError('ISICClsMetric: p_malignant is NaN: the model has one foreground '
                              'class and no benign / malignant classifier; evaluate it with '
                              'ISICSegMetric only')
-        summary = classification_summary([r['gt_label'] for r in labelled],
-                                         [r['p_malignant'] for r in labelled],
+        gt_labels = [r['gt_label'] for r in labelled]
+        p_malignant = [r['p_malignant'] for r in labelled]
+        summary = classification_summary(gt_labels, p_malignant,
                                          positive=self.positive,
                                          threshold=self.threshold,
                                          sensitivities=self.sensitivities,
                                          empty_rule=self.empty_rule)
-        _log_table(f'ISIC classification (positive={self.positive})', summary, results)
-        return summary
+        intervals = classification_intervals(
+            gt_labels, p_malignant, self.positive, self.threshold, self.ci_resamples,
+            seed=self.ci_seed) if self.ci_resamples else None
+        _log_table(f'ISIC classification (positive={self.positive})', summary, results,
+                   intervals)
+        return with_interval_keys(summary, intervals)
