@@ -91,27 +91,26 @@ def resolve_resume(cfg: Config, resume: Optional[str]) -> None:
     trust_checkpoint(resume)
 
 
-def _isic_metrics(cfg: Config, purpose: str) -> list:
-    """The ISIC metric configs of ``test_evaluator``; ConfigError if none."""
-    evaluator = cfg.test_evaluator
-    metrics = evaluator if isinstance(evaluator, (list, tuple)) else [evaluator]
-    found = [m for m in metrics if str(m.get('type', '')).startswith('ISIC')]
-    if not found:
-        raise ConfigError(f'{cfg.filename}: test_evaluator has no ISIC metric to {purpose} '
-                          '(expected ISICSegMetric / ISICClsMetric)')
-    return found
-
-
 def set_isic_out_dir(cfg: Config, out_dir: str) -> None:
     """Make the ISIC metrics of ``test_evaluator`` write their per-image files
     (CSV, mask PNGs, Part 3 CSV) into ``out_dir``."""
-    for metric in _isic_metrics(cfg, f'write {out_dir}'):
-        metric['out_dir'] = out_dir
+    evaluator = cfg.test_evaluator
+    metrics = evaluator if isinstance(evaluator, (list, tuple)) else [evaluator]
+    found = False
+    for metric in metrics:
+        if str(metric.get('type', '')).startswith('ISIC'):
+            metric['out_dir'] = out_dir
+            found = True
+    if not found:
+        raise ConfigError(f'{cfg.filename}: test_evaluator has no ISIC metric to write '
+                          f'{out_dir} (expected ISICSegMetric / ISICClsMetric)')
 
 
 def set_isic_intervals(cfg: Config, n_resamples: int, seed: int = 0) -> None:
-    """Make the ISIC metrics of ``test_evaluator`` report 95% intervals from
-    ``n_resamples`` bootstrap resamples (0: none)."""
-    for metric in _isic_metrics(cfg, 'report intervals'):
-        metric['ci_resamples'] = n_resamples
-        metric['ci_seed'] = seed
+    """Make the ISIC metrics of ``test_evaluator`` (if any) report 95%
+    intervals from ``n_resamples`` bootstrap resamples (0: none)."""
+    evaluator = cfg.test_evaluator
+    for metric in evaluator if isinstance(evaluator, (list, tuple)) else [evaluator]:
+        if str(metric.get('type', '')).startswith('ISIC'):
+            metric['ci_resamples'] = n_resamples
+            metric['ci_seed'] = seed
