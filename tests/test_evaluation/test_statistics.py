@@ -3,7 +3,8 @@ import pytest
 from scipy import stats
 from sklearn.metrics import average_precision_score, roc_auc_score
 
-from mmskin.evaluation.functional import classification_summary, segmentation_summary
+from mmskin.evaluation.functional import (classification_summary, per_image_scores,
+                                          segmentation_summary)
 from mmskin.evaluation.intervals import (classification_intervals, segmentation_intervals,
                                          weighted_average_precision, with_interval_keys)
 from mmskin.evaluation.statistics import (bootstrap_mean_interval, bootstrap_weights,
@@ -97,8 +98,8 @@ def test_bootstrap_weights_are_the_drawn_images():
     assert [len(c) for c in chunks] == [128, 128, 44]
     expected = np.array([np.bincount(row, minlength=7) for row in _draws(7, 300, 3, 128)])
     assert np.array_equal(weights, expected)
-    assert np.array_equal(weights, np.concatenate(list(bootstrap_weights(7, 300, seed=3,
-                                                                          chunk_size=128))))
+    again = np.concatenate(list(bootstrap_weights(7, 300, seed=3, chunk_size=128)))
+    assert np.array_equal(weights, again)  # seeded: the same resamples every time
 
 
 def test_bootstrap_mean_interval_is_the_brute_force_percentile_interval():
@@ -121,7 +122,6 @@ def test_segmentation_intervals_cover_every_mean():
     tp = rng.integers(0, 500, 60)
     counts = np.stack([tp, rng.integers(0, 100, 60), rng.integers(0, 100, 60),
                        rng.integers(500, 900, 60)], axis=1)
-    from mmskin.evaluation.functional import per_image_scores
     summary = segmentation_summary(counts)
     intervals = segmentation_intervals(per_image_scores(counts), n_resamples=400, seed=1)
     assert set(intervals) == {'JA', 'DI', 'AC', 'SE', 'SP', 'TJA'}
