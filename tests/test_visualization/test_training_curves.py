@@ -72,3 +72,13 @@ def test_epoch_logged_validation_and_bad_logs(plot_tool, tmp_path, capsys):
         assert plot_tool.main([str(work_dir)]) == 1
         err = capsys.readouterr().err.strip()
         assert err.startswith(f'error: {message}') and len(err.splitlines()) == 1, err
+
+
+def test_the_documented_tensorboard_line(tmp_path):
+    """The README's one config line adds mmengine's TensorBoard backend."""
+    readme = (REPO / 'README.md').read_text()
+    (line, ) = [line for line in readme.splitlines() if 'TensorboardVisBackend' in line]
+    leaf = tmp_path / 'leaf.py'
+    leaf.write_text(f"_base_ = '{MAIN_CONFIG}'\n{line}\n")
+    backends = Config.fromfile(str(leaf)).visualizer.vis_backends
+    assert [b['type'] for b in backends] == ['LocalVisBackend', 'TensorboardVisBackend']
