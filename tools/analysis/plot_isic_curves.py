@@ -5,8 +5,8 @@
 
 Reads the ``per_image.csv`` that ``ISICSegMetric(out_dir=...)`` writes
 (``tools/test.py --isic-out``) and writes ``DIR/roc.png`` and ``DIR/pr.png``
-(AUC / AP in the legend, the 0.5 operating point marked) and
-``DIR/ja_hist.png``. Images without a ground-truth label are left out of
+(AUC / AP and their 95% intervals in the legend, the 0.5 operating point
+marked) and ``DIR/ja_hist.png``. Images without a ground-truth label are left out of
 the curves; a run without benign / malignant probabilities (NaN, a model
 with one foreground class) gets the histogram only.
 """
@@ -17,6 +17,7 @@ import sys
 
 import numpy as np
 
+from mmskin.evaluation.intervals import classification_intervals
 from mmskin.evaluation.metrics import read_per_image
 from mmskin.visualization.isic_plots import (ja_histogram_figure, pr_figure, roc_figure,
                                              save_figure)
@@ -45,10 +46,13 @@ def main(argv=None) -> int:
                   'classifier); no ROC / PR curves')
         else:
             gt_labels = data['gt_label'][labelled]
-            paths.append(save_figure(roc_figure(gt_labels, p_malignant, args.positive),
-                                     osp.join(args.out, 'roc.png')))
-            paths.append(save_figure(pr_figure(gt_labels, p_malignant, args.positive),
-                                     osp.join(args.out, 'pr.png')))
+            intervals = classification_intervals(gt_labels, p_malignant, args.positive)
+            paths.append(save_figure(
+                roc_figure(gt_labels, p_malignant, args.positive, auc_interval=intervals['AUC']),
+                osp.join(args.out, 'roc.png')))
+            paths.append(save_figure(
+                pr_figure(gt_labels, p_malignant, args.positive, ap_interval=intervals['AP']),
+                osp.join(args.out, 'pr.png')))
         paths.append(save_figure(ja_histogram_figure(data['JA']),
                                  osp.join(args.out, 'ja_hist.png')))
     except ValueError as error:
