@@ -164,8 +164,9 @@ def training_figure(log: TrainingLog) -> Figure:
         _mark_schedule(ax, log, last, label=index == 0)
         ax.set(xlabel='iteration', xlim=(0, last))
         ax.grid(alpha=0.3)
-    if axes[0].get_legend_handles_labels()[0]:
-        axes[0].legend(loc='upper right', fontsize=8)
+    handles, labels = axes[0].get_legend_handles_labels()
+    if handles:
+        fig.legend(handles, labels, loc='outside upper center', ncols=len(handles))
     for ax in axes[len(panels):]:
         ax.set_visible(False)
     return fig
