@@ -16,7 +16,8 @@ from numpy.typing import ArrayLike
 from sklearn.metrics import precision_recall_curve, roc_curve
 
 from mmskin.evaluation.functional import (TJA_THRESHOLD, classification_summary,
-                                          positive_class_scores, threshold_jaccard)
+                                          confusion_counts, positive_class_scores,
+                                          threshold_jaccard)
 from mmskin.evaluation.statistics import (brier_score, expected_calibration_error,
                                           reliability_bins)
 
@@ -40,11 +41,10 @@ def save_figure(fig: Figure, path: str) -> str:
 def _operating_point(y_true: np.ndarray, y_score: np.ndarray,
                      threshold: float) -> Tuple[float, float, float]:
     """Recall, false positive rate and precision of ``score > threshold``."""
-    y_pred = y_score > threshold
-    tp = np.count_nonzero(y_pred & y_true)
-    recall = tp / max(np.count_nonzero(y_true), 1)
-    fpr = np.count_nonzero(y_pred & ~y_true) / max(np.count_nonzero(~y_true), 1)
-    precision = tp / np.count_nonzero(y_pred) if y_pred.any() else 1.0
+    tp, fp, fn, tn = confusion_counts(y_score > threshold, y_true)
+    recall = tp / max(tp + fn, 1)
+    fpr = fp / max(fp + tn, 1)
+    precision = tp / (tp + fp) if tp + fp else 1.0
     return recall, fpr, precision
 
 
