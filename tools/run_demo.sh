@@ -5,7 +5,8 @@
 #   3. convert it to COCO files with the ISIC converter,
 #   4. train the paper's model with the CPU-sized overrides of
 #      configs/isic/demo_cpu_r18.py,
-#   5. test it with the ISIC metrics (per-image files in work_dirs/demo/isic_out),
+#   5. test it with the ISIC metrics (per-image files and the HTML report in
+#      work_dirs/demo/isic_out),
 #   6. draw Fig. 4 style overlays of the test images.
 # Environment: DEMO_DIR (default work_dirs/demo), DATA_DIR (default data/demo),
 # DEMO_ITERS (training iterations; default: the config's).
@@ -39,7 +40,7 @@ overrides=(train_dataloader.dataset.data_root="$DATA_DIR/" \
 echo "== 3/5 testing with the ISIC metrics"
 ckpt=$(cat "$DEMO_DIR/last_checkpoint")
 "$py" tools/test.py "$config" "$ckpt" --work-dir "$DEMO_DIR" \
-  --isic-out "$DEMO_DIR/isic_out" --cfg-options "${overrides[@]}" 2>&1 | tee "$DEMO_DIR/test.log"
+  --isic-out "$DEMO_DIR/isic_out" --report --cfg-options "${overrides[@]}" 2>&1 | tee "$DEMO_DIR/test.log"
 
 echo "== 4/5 overlays of the test images"
 "$py" tools/infer.py "$config" "$ckpt" "$DATA_DIR/ISIC-2017_Test_v2_Data" \
@@ -50,4 +51,5 @@ echo "== 5/5 summary"
 grep -A14 -E "^ISIC (segmentation|classification)" "$DEMO_DIR/test.log"
 echo "overlays: $DEMO_DIR/infer/overlays"
 echo "per-image results: $DEMO_DIR/isic_out"
+echo "report: $DEMO_DIR/isic_out/report.html"
 echo "wall time: $(( $(date +%s) - start )) s"

@@ -2,14 +2,18 @@
 ``python tools/test.py CONFIG CHECKPOINT [--isic-out DIR] [--out F.pkl] [--show-dir D]``.
 
 Prints the segmentation (JA, DI, AC, SE, SP, thresholded JA) and
-classification (AC, AUC, AP, SE, SP) tables. With ``--isic-out DIR`` it also
-writes the per-image CSV, the predicted masks as ISIC-named 0/255 PNGs and
-the Part 3 submission CSV (see the README).
+classification (AC, AUC, AP, SE, SP) tables, each mean with its 95%
+interval (bootstrap over images, DeLong's for AUC; ``--ci none`` turns them
+off). With ``--isic-out DIR`` it also writes the per-image CSV, the
+predicted masks as ISIC-named 0/255 PNGs and the Part 3 submission CSV (see
+the README), and with ``--report`` the HTML report ``DIR/report.html``
+(photos and ground truth from the test dataset).
 """
 import argparse
 import os
 import sys
 
+from mmengine.dist import is_main_process
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
@@ -17,8 +21,12 @@ import mmskin  # noqa: F401  registers modules and the checkpoint loaders
 from mmdet.engine.hooks.utils import trigger_visualization_hook
 from mmdet.evaluation import DumpDetResults
 from mmskin.apis.runner_setup import (ConfigError, add_common_args, apply_common_args,
-                                      load_config, parse_tool_args, set_isic_out_dir)
+                                      load_config, parse_tool_args, set_isic_intervals,
+                                      set_isic_out_dir)
+from mmskin.apis.test_report import write_test_report
 from mmskin.engine import init_cpu_distributed
+from mmskin.evaluation.intervals import CI_METHODS
+from mmskin.evaluation.statistics import N_RESAMPLES
 from mmskin.utils import trust_checkpoint
 
 
@@ -29,6 +37,14 @@ def parse_args():
     add_common_args(parser, work_dir_help='the dir to save the evaluation metrics')
     parser.add_argument(
         '--isic-out', help='folder for per-image CSV, ISIC mask PNGs and the Part 3 CSV')
+    parser.add_argument(
+        '--ci', choices=CI_METHODS, default='bootstrap',
+        help='95%% intervals beside the scores: bootstrap over images (DeLong for AUC), or none')
+    parser.add_argument('--ci-resamples', type=int, default=N_RESAMPLES,
+                        help='bootstrap resamples (default %(default)s)')
+    parser.add_argument(
+        '--report', action='store_true',
+        help='write the HTML report of the run into the --isic-out folder')
     parser.add_argument('--out', help='dump raw predictions to a pickle file')
     parser.add_argument('--show', action='store_true', help='show prediction results')
     parser.add_argument(
@@ -45,12 +61,16 @@ def main():
         if not args.checkpoint.startswith(('http://', 'https://')) and \
                 not os.path.isfile(args.checkpoint):
             raise ConfigError(f'checkpoint file {args.checkpoint} does not exist')
+        if args.report and not args.isic_out:
+            raise ConfigError('--report needs --isic-out: the report is written from its files')
         if args.out is not None and not args.out.endswith(('.pkl', '.pickle')):
             raise ConfigError(f'--out {args.out}: the dump file must end in .pkl')
         cfg.load_from = args.checkpoint
         trust_checkpoint(args.checkpoint)
         if args.isic_out:
             set_isic_out_dir(cfg, args.isic_out)
+        n_resamples = args.ci_resamples if args.ci == 'bootstrap' else 0
+        set_isic_intervals(cfg, n_resamples)
         # CPU-only torch: start the gloo group that mmengine cannot.
         init_cpu_distributed(cfg.launcher)
     except (ConfigError, ValueError) as err:
@@ -62,6 +82,13 @@ def main():
     if args.out is not None:
         runner.test_evaluator.metrics.append(DumpDetResults(out_file_path=args.out))
     runner.test()
+    if args.report and is_main_process():
+        try:
+            path = write_test_report(cfg, runner.test_dataloader.dataset, args.isic_out,
+                                     n_resamples)
+        except ValueError as err:
+            sys.exit(f'error: {err}')
+        runner.logger.info(f'report: {path}')
 
 
 if __name__ == '__main__':

@@ -4,7 +4,9 @@ custom_imports = dict(imports=['mmskin'], allow_failed_imports=False)
 
 default_hooks = dict(
     timer=dict(type='IterTimerHook'),
-    logger=dict(type='LoggerHook', interval=50),
+    # Validation metrics are logged at their iteration (by epoch, an
+    # iteration-based run would log them all at epoch 0).
+    logger=dict(type='LoggerHook', interval=50, log_metric_by_epoch=False),
     param_scheduler=dict(type='ParamSchedulerHook'),
     # One paper epoch is 1000 iterations: a checkpoint per epoch, the last
     # few kept; `--resume` picks up the newest one. Written atomically, so a
@@ -25,6 +27,11 @@ env_cfg = dict(
     dist_cfg=dict(backend='nccl'),
 )
 
+# Scalars (losses, lr, validation metrics) go to
+# <work_dir>/<timestamp>/vis_data/scalars.json, which
+# tools/analysis/plot_training.py draws. For TensorBoard event files as well
+# (pip install -r requirements-optional.txt), a config adds the line
+#   visualizer = dict(vis_backends=_base_.vis_backends + [dict(type='TensorboardVisBackend')])
 vis_backends = [dict(type='LocalVisBackend')]
 visualizer = dict(
     type='DetLocalVisualizer', vis_backends=vis_backends, name='visualizer')

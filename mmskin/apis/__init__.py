@@ -3,10 +3,10 @@ from .model import build_test_pipeline, init_lesion_model
 from .predict import LesionPrediction, predict_lesion
 from .result_writer import LesionResultWriter
 from .runner_setup import (ConfigError, apply_common_args, load_config, resolve_resume,
-                           set_isic_out_dir)
+                           set_isic_intervals, set_isic_out_dir)
 
 __all__ = [
-    'ConfigError', 'apply_common_args', 'load_config', 'resolve_resume', 'set_isic_out_dir',
-    'InferenceSummary', 'LesionPrediction', 'LesionResultWriter', 'build_test_pipeline',
-    'init_lesion_model', 'predict_lesion', 'run_inference'
+    'ConfigError', 'apply_common_args', 'load_config', 'resolve_resume', 'set_isic_intervals',
+    'set_isic_out_dir', 'InferenceSummary', 'LesionPrediction', 'LesionResultWriter',
+    'build_test_pipeline', 'init_lesion_model', 'predict_lesion', 'run_inference'
 ]

@@ -109,3 +109,13 @@ def set_isic_out_dir(cfg: Config, out_dir: str) -> None:
     if not found:
         raise ConfigError(f'{cfg.filename}: test_evaluator has no ISIC metric to write '
                           f'{out_dir} (expected ISICSegMetric / ISICClsMetric)')
+
+
+def set_isic_intervals(cfg: Config, n_resamples: int, seed: int = 0) -> None:
+    """Make the ISIC metrics of ``test_evaluator`` (if any) report 95%
+    intervals from ``n_resamples`` bootstrap resamples (0: none)."""
+    evaluator = cfg.test_evaluator
+    for metric in evaluator if isinstance(evaluator, (list, tuple)) else [evaluator]:
+        if str(metric.get('type', '')).startswith('ISIC'):
+            metric['ci_resamples'] = n_resamples
+            metric['ci_seed'] = seed

@@ -1,4 +1,7 @@
 from . import metrics  # noqa: F401  registers ISICSegMetric, ISICClsMetric
-from .lesion_record import (LESION_COLUMNS, PER_IMAGE_COLUMNS, LesionRecord, read_lesion_csv)
+from .lesion_record import (LESION_COLUMNS, PER_IMAGE_COLUMNS, LesionRecord, read_lesion_csv,
+                            read_per_image)
 
-__all__ = ['LESION_COLUMNS', 'PER_IMAGE_COLUMNS', 'LesionRecord', 'read_lesion_csv']
+__all__ = [
+    'LESION_COLUMNS', 'PER_IMAGE_COLUMNS', 'LesionRecord', 'read_lesion_csv', 'read_per_image'
+]

@@ -136,7 +136,23 @@ def segmentation_summary(counts: ArrayLike,
         image has a value.
     """
     counts = np.asarray(counts, dtype=np.float64).reshape(-1, 4)
-    scores = per_image_scores(counts, empty_rule)
+    return summarize_image_scores(per_image_scores(counts, empty_rule), tja_threshold)
+
+
+def summarize_image_scores(scores: Dict[str, ArrayLike],
+                           tja_threshold: float = TJA_THRESHOLD) -> Dict[str, float]:
+    """Dataset-level ISIC segmentation scores from per-image ones.
+
+    Args:
+        scores: per-image ``JA, DI, AC, SE, SP`` (N,), as
+            :func:`per_image_scores` returns them or ``per_image.csv`` holds
+            them; NaN marks an image excluded from that metric.
+        tja_threshold: see :func:`threshold_jaccard`.
+
+    Returns:
+        See :func:`segmentation_summary`.
+    """
+    scores = {name: np.asarray(scores[name], dtype=np.float64) for name in SEG_METRICS}
     scores['TJA'] = threshold_jaccard(scores['JA'], tja_threshold)
     summary = {name: _mean(values) for name, values in scores.items()}
     ja = scores['JA'][~np.isnan(scores['JA'])]

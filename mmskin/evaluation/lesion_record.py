@@ -92,16 +92,22 @@ def per_image_row(record: LesionRecord, gt_label: int, scores: Sequence[float]) 
     return [cells[0], str(gt_label), *cells[1:], *(f'{v:.6f}' for v in scores)]
 
 
+#: Columns that hold whole numbers; the others but the id are floats.
+INTEGER_COLUMNS = ('gt_label', 'pred_label', 'detected', 'area')
+
+
 def read_lesion_csv(path: Path, required: Sequence[str] = PER_IMAGE_COLUMNS
                     ) -> Dict[str, np.ndarray]:
     """The ``required`` columns of a ``per_image.csv`` or ``predictions.csv``.
 
-    ``image_id`` comes back as an array of strings, every other column as
-    float64 (NaN where a cell is empty).
+    ``image_id`` comes back as an array of strings, :data:`INTEGER_COLUMNS`
+    as int64 (``gt_label`` -1: unlabelled), every other column as float64
+    (NaN where a cell is empty: a score left out under
+    ``empty_rule='exclude'``, or a model without benign / malignant classes).
 
     Raises:
-        ISICFileError: missing file, missing column, no rows, or a cell that
-            is not a number.
+        ISICFileError: missing file, missing column, no rows, an image listed
+            twice, or a cell that is not a number.
     """
     path = Path(path)
     if not path.is_file():
@@ -116,18 +122,31 @@ def read_lesion_csv(path: Path, required: Sequence[str] = PER_IMAGE_COLUMNS
         rows = list(reader)
     if not rows:
         raise ISICFileError(path, 'no rows')
+    seen = {}
+    for line, row in enumerate(rows, start=2):
+        image_id = row.get('image_id')
+        if image_id in seen:
+            raise ISICFileError(path, f'line {line}: image {image_id} appears twice (first in '
+                                f'line {seen[image_id]})')
+        seen[image_id] = line
     columns: Dict[str, np.ndarray] = {}
     for column in required:
         if column == 'image_id':
             columns[column] = np.array([row[column] for row in rows], dtype=str)
             continue
+        parse = int if column in INTEGER_COLUMNS else float
         values = []
         for line, row in enumerate(rows, start=2):
             cell = row[column]
             try:
-                values.append(float(cell) if cell not in ('', None) else math.nan)
-            except ValueError:
+                values.append(math.nan if cell in ('', None) and parse is float else parse(cell))
+            except (TypeError, ValueError):
                 raise ISICFileError(path, f'line {line}: {column} = {cell!r} is not a '
-                                    'number') from None
-        columns[column] = np.array(values, dtype=np.float64)
+                                    f'{"whole " if parse is int else ""}number') from None
+        columns[column] = np.array(values, dtype=np.int64 if parse is int else np.float64)
     return columns
+
+
+def read_per_image(path: Path) -> Dict[str, np.ndarray]:
+    """Every column of a ``per_image.csv`` (:func:`read_lesion_csv`)."""
+    return read_lesion_csv(path, PER_IMAGE_COLUMNS)

@@ -81,13 +81,21 @@ def _match(truth_ids, prediction_ids, where: Path, allow_missing: bool) -> Tuple
 
 @dataclass
 class ScoringReport:
-    """Scores of a prediction set and what was odd about its files."""
+    """Scores of a prediction set and what was odd about its files.
+
+    The per-image inputs of the scores are kept for their intervals:
+    ``counts`` (N, 4) ``[TP, FP, FN, TN]`` of each segmentation, or
+    ``gt_labels`` and ``p_malignant`` (N,) of each classified image.
+    """
 
     summary: Dict[str, float]
     n: int
     missing: List[str] = field(default_factory=list)
     extra: List[str] = field(default_factory=list)
     low_valued: List[str] = field(default_factory=list)
+    counts: Optional[np.ndarray] = None
+    gt_labels: Optional[np.ndarray] = None
+    p_malignant: Optional[np.ndarray] = None
 
 
 def score_segmentation_folders(prediction_dir: Path,
@@ -119,7 +127,8 @@ def score_segmentation_folders(prediction_dir: Path,
         n=len(counts),
         missing=missing,
         extra=extra,
-        low_valued=low_valued)
+        low_valued=low_valued,
+        counts=np.stack(counts))
 
 
 def score_classification_files(prediction_csv: Path,
@@ -137,8 +146,11 @@ def score_classification_files(prediction_csv: Path,
     predictions = read_predictions(Path(prediction_csv))
     missing, extra = _match(truth, predictions, Path(prediction_csv), allow_missing)
     image_ids = sorted(truth)
+    gt_labels = np.array([truth[i] for i in image_ids])
+    p_malignant = np.array([predictions.get(i, 0.0) for i in image_ids])
     summary = classification_summary(
-        [truth[i] for i in image_ids], [predictions.get(i, 0.0) for i in image_ids],
+        gt_labels, p_malignant,
         positive=positive,
         sensitivities=ISBI2016_SENSITIVITIES if sensitivities is None else sensitivities)
-    return ScoringReport(summary=summary, n=len(image_ids), missing=missing, extra=extra)
+    return ScoringReport(summary=summary, n=len(image_ids), missing=missing, extra=extra,
+                         gt_labels=gt_labels, p_malignant=p_malignant)

@@ -9,6 +9,8 @@ import numpy as np
 import pytest
 from sklearn.metrics import average_precision_score, roc_auc_score
 
+from mmskin.evaluation.intervals import classification_intervals
+
 REPO = Path(__file__).resolve().parents[2]
 SAMPLES = REPO.parent / 'shared' / 'isic_samples'
 GT_DIR = SAMPLES / 'ISBI2016_ISIC_Part1_Training_GroundTruth'
@@ -31,7 +33,9 @@ def test_real_ground_truth_against_itself_from_the_command_line():
                             capture_output=True, text=True, timeout=120, cwd=REPO)
     assert result.returncode == 0, result.stderr
     scores = _last_json(result.stdout)
-    assert scores == {'JA': 1.0, 'DI': 1.0, 'AC': 1.0, 'SE': 1.0, 'SP': 1.0, 'TJA': 1.0, 'n': 40}
+    # each score with its 95% interval, all 1.0
+    names = ('JA', 'DI', 'AC', 'SE', 'SP', 'TJA')
+    assert scores == dict({f'{n}{end}': 1.0 for n in names for end in ('', '_lo', '_hi')}, n=40)
 
 
 def test_real_masks_against_a_shifted_copy(isic_score, tmp_path, capsys):
@@ -83,7 +87,8 @@ def test_missing_predictions_error_or_allowed(isic_score, tmp_path, capsys):
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1
     assert err.startswith(f'error: {pred_dir}') and 'ISIC_0000002' in err
-    assert isic_score.main(['seg', str(pred_dir), str(gt_dir), '--allow-missing', '--json']) == 0
+    assert isic_score.main(['seg', str(pred_dir), str(gt_dir), '--allow-missing', '--json',
+                            '--ci', 'none']) == 0
     captured = capsys.readouterr()
     assert 'ISIC_0000002' in captured.err and 'ISIC_0000005' in captured.err
     assert _last_json(captured.out) == {'JA': 0.5, 'DI': 0.5, 'AC': pytest.approx(0.875),
@@ -102,7 +107,13 @@ def test_classification_on_the_real_label_file(isic_score, tmp_path, capsys, pos
     assert isic_score.main(['cls', str(pred_csv), str(GT_CSV), '--positive', positive,
                             '--json']) == 0
     scores = _last_json(capsys.readouterr().out)
-    assert set(scores) == {'AC', 'AUC', 'AP', 'SE', 'SP', 'n'} and scores['n'] == 40
+    names = ('AC', 'AUC', 'AP', 'SE', 'SP')
+    assert set(scores) == {f'{n}{end}' for n in names for end in ('', '_lo', '_hi')} | {'n'}
+    assert scores['n'] == 40
+    intervals = classification_intervals(labels.astype(int), p, positive)
+    for name in names:
+        assert (scores[f'{name}_lo'], scores[f'{name}_hi']) == pytest.approx(intervals[name])
+        assert scores[f'{name}_lo'] <= scores[name] <= scores[f'{name}_hi']
     y_true, y_score = (labels, p) if positive == 'malignant' else (~labels, 1 - p)
     assert scores['AUC'] == pytest.approx(roc_auc_score(y_true, y_score), abs=1e-12)
     assert scores['AP'] == pytest.approx(average_precision_score(y_true, y_score), abs=1e-12)

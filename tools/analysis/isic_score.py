@@ -25,6 +25,11 @@ scores it as an image with no detection (empty mask, probability 0.0)
 instead. Predictions without ground truth are listed and ignored. With
 ``--json`` the last line printed is one JSON object (``JA, DI, AC, SE, SP,
 TJA, n`` or ``AC, AUC, AP, SE, SP, n``; an undefined value is ``null``).
+
+Each score is printed with its 95% interval (``mmskin.evaluation.intervals``:
+percentile bootstrap over images, ``--ci-resamples`` resamples seeded with
+``--seed``; DeLong's interval for AUC), in ``--json`` as ``<name>_lo`` /
+``<name>_hi``; ``--ci none`` turns them off.
 Exit status: 0 scored, 1 bad input (one line naming the file), 2 bad usage.
 """
 import argparse
@@ -32,9 +37,12 @@ import json
 import math
 import sys
 
-from mmskin.evaluation.functional import EMPTY_RULES
+from mmskin.evaluation.functional import EMPTY_RULES, per_image_scores
+from mmskin.evaluation.intervals import (CI_METHODS, classification_intervals, format_interval,
+                                         segmentation_intervals, with_interval_keys)
 from mmskin.evaluation.scoring import (ScoringReport, score_classification_files,
                                        score_segmentation_folders)
+from mmskin.evaluation.statistics import N_RESAMPLES
 from mmskin.utils import ISICFileError
 
 JSON_KEYS = {
@@ -70,10 +78,26 @@ def parse_args(argv=None) -> argparse.Namespace:
             action='store_true',
             help='score ground-truth images without prediction as images with no detection')
         task.add_argument('--json', action='store_true', help='end with one JSON line')
+        task.add_argument(
+            '--ci', choices=CI_METHODS, default='bootstrap',
+            help='95%% intervals: bootstrap over images (DeLong for AUC), or none')
+        task.add_argument('--ci-resamples', type=int, default=N_RESAMPLES,
+                          help='bootstrap resamples (default %(default)s)')
+        task.add_argument('--seed', type=int, default=0, help='bootstrap seed')
     return parser.parse_args(argv)
 
 
-def _print_report(task: str, report: ScoringReport) -> None:
+def _intervals(args: argparse.Namespace, report: ScoringReport) -> dict:
+    if args.ci == 'none':
+        return {}
+    if args.task == 'seg':
+        return segmentation_intervals(per_image_scores(report.counts, args.empty_rule),
+                                      n_resamples=args.ci_resamples, seed=args.seed)
+    return classification_intervals(report.gt_labels, report.p_malignant, args.positive,
+                                    n_resamples=args.ci_resamples, seed=args.seed)
+
+
+def _print_report(task: str, report: ScoringReport, intervals: dict) -> None:
     if report.missing:
         print(f'WARNING: {len(report.missing)} images have no prediction and are scored as '
               f'no detection: {", ".join(report.missing)}', file=sys.stderr)
@@ -88,8 +112,10 @@ def _print_report(task: str, report: ScoringReport) -> None:
     width = max(len(name) for name in report.summary)
     print(f'ISIC {"segmentation" if task == "seg" else "classification"} scores, '
           f'{report.n} images')
+    if intervals:
+        print(f'  {"":<{width}}  {"value":<6}  95% interval')
     for name, value in report.summary.items():
-        print(f'  {name:<{width}}  {value:.4f}')
+        print(f'  {name:<{width}}  {value:.4f}  {format_interval(intervals.get(name))}'.rstrip())
 
 
 def main(argv=None) -> int:
@@ -101,12 +127,14 @@ def main(argv=None) -> int:
         else:
             report = score_classification_files(args.pred, args.gt, args.positive,
                                                 args.allow_missing)
+        intervals = _intervals(args, report)
     except ISICFileError as error:
         print(f'error: {error}', file=sys.stderr)
         return 1
-    _print_report(args.task, report)
+    _print_report(args.task, report, intervals)
     if args.json:
-        values = {key: report.summary[key] for key in JSON_KEYS[args.task]}
+        values = with_interval_keys({key: report.summary[key] for key in JSON_KEYS[args.task]},
+                                    intervals)
         values = {key: None if math.isnan(v) else v for key, v in values.items()}
         values['n'] = report.n
         sys.stdout.flush()

@@ -15,7 +15,7 @@ With ``out_dir`` set, the metrics write the ISIC submission files:
   own images) and ``<out_dir>/per_image.csv`` (one row per image: id,
   ground-truth and predicted label, p_malignant, detection score, whether
   anything was detected, box and the five segmentation scores), which
-  ``tools/analysis/plot_isic_curves.py`` reads;
+  :func:`~mmskin.evaluation.read_per_image` reads;
 * ``ISICClsMetric``: ``<out_dir>/part3_submission.csv``, the
   ``image_id,melanoma`` file the ISIC classification scorer takes.
 """
@@ -35,6 +35,8 @@ from mmskin.utils import UNKNOWN_LABEL, mask_file_name, write_csv_atomic, write_
 from ..functional import (EMPTY_RULES, ISBI2016_SENSITIVITIES, SEG_METRICS, TJA_THRESHOLD,
                           classification_summary, confusion_counts, per_image_scores,
                           segmentation_summary)
+from ..intervals import (classification_intervals, format_interval, segmentation_intervals,
+                         with_interval_keys)
 from ..lesion_record import PER_IMAGE_COLUMNS, LesionRecord, per_image_row, to_numpy
 
 
@@ -91,13 +93,17 @@ def _lesion_record(data_sample: dict, lesion: dict) -> Dict[str, Any]:
 COUNT_KEYS = ('n', 'n_unlabelled')
 
 
-def _log_table(title: str, summary: Dict[str, float], results: List[dict]) -> None:
+def _log_table(title: str, summary: Dict[str, float], results: List[dict],
+               intervals: Optional[dict] = None) -> None:
     undetected = sum(not r['record'].detected for r in results)
-    rows = [['metric', 'value']]
-    rows += [[name, f'{value:.4f}'] for name, value in summary.items() if name not in COUNT_KEYS]
-    rows += [['images', str(len(results))], ['no detection', str(undetected)]]
+    ci = ['95% CI'] if intervals else []
+    rows = [['metric', 'value'] + ci]
+    rows += [[name, f'{value:.4f}'] + [format_interval((intervals or {}).get(name))] * len(ci)
+             for name, value in summary.items() if name not in COUNT_KEYS]
+    counts = [('images', len(results)), ('no detection', undetected)]
     if summary.get('n_unlabelled'):
-        rows.append(['unlabelled (not scored)', str(int(summary['n_unlabelled']))])
+        counts.append(('unlabelled (not scored)', int(summary['n_unlabelled'])))
+    rows += [[name, str(count)] + [''] * len(ci) for name, count in counts]
     # The title goes on its own line: AsciiTable drops a title wider than
     # the table.
     print_log(f'\n{title}\n' + AsciiTable(rows).table, logger='current')
@@ -123,6 +129,9 @@ class ISICSegMetric(BaseMetric):
             out of that metric's mean.
         tja_threshold: JA below it counts as 0 in TJA.
         out_dir: if set, write the predicted masks and ``per_image.csv`` here.
+        ci_resamples: if > 0, log and return 95% bootstrap intervals
+            (``<name>_lo`` / ``<name>_hi``) from this many resamples.
+        ci_seed: seed of the bootstrap.
         collect_device, prefix, collect_dir: see mmengine ``BaseMetric``.
     """
 
@@ -132,6 +141,8 @@ class ISICSegMetric(BaseMetric):
                  empty_rule: str = 'one',
                  tja_threshold: float = TJA_THRESHOLD,
                  out_dir: Optional[str] = None,
+                 ci_resamples: int = 0,
+                 ci_seed: int = 0,
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None,
                  collect_dir: Optional[str] = None) -> None:
@@ -142,6 +153,8 @@ class ISICSegMetric(BaseMetric):
         self.empty_rule = empty_rule
         self.tja_threshold = tja_threshold
         self.out_dir = out_dir
+        self.ci_resamples = ci_resamples
+        self.ci_seed = ci_seed
 
     def process(self, data_batch: Any, data_samples: Sequence[dict]) -> None:
         """Keep each image's confusion counts and lesion scalars; write its mask."""
@@ -165,14 +178,18 @@ class ISICSegMetric(BaseMetric):
         counts = np.array([r['counts'] for r in results], dtype=np.int64).reshape(-1, 4)
         summary = segmentation_summary(counts, self.empty_rule, self.tja_threshold)
         summary['n'] = len(results)
-        _log_table(f'ISIC segmentation (empty_rule={self.empty_rule})', summary, results)
+        scores = per_image_scores(counts, self.empty_rule)
+        intervals = segmentation_intervals(
+            scores, self.tja_threshold, self.ci_resamples,
+            seed=self.ci_seed) if self.ci_resamples else None
+        _log_table(f'ISIC segmentation (empty_rule={self.empty_rule})', summary, results,
+                   intervals)
         if self.out_dir is not None:
-            scores = per_image_scores(counts, self.empty_rule)
             rows = [per_image_row(r['record'], r['gt_label'],
                                   [scores[name][i] for name in SEG_METRICS])
                     for i, r in enumerate(results)]
             _write_csv(osp.join(self.out_dir, 'per_image.csv'), PER_IMAGE_COLUMNS, rows)
-        return summary
+        return with_interval_keys(summary, intervals)
 
 
 @METRICS.register_module()
@@ -193,6 +210,10 @@ class ISICClsMetric(BaseMetric):
         empty_rule: SE (SP) when no lesion is positive (negative); see
             :class:`ISICSegMetric`.
         out_dir: if set, write ``part3_submission.csv`` here.
+        ci_resamples: if > 0, log and return 95% intervals (``<name>_lo`` /
+            ``<name>_hi``): bootstrap from this many resamples, DeLong's
+            for AUC.
+        ci_seed: seed of the bootstrap.
         collect_device, prefix, collect_dir: see mmengine ``BaseMetric``.
     """
 
@@ -204,6 +225,8 @@ class ISICClsMetric(BaseMetric):
                  sensitivities: Sequence[float] = ISBI2016_SENSITIVITIES,
                  empty_rule: str = 'one',
                  out_dir: Optional[str] = None,
+                 ci_resamples: int = 0,
+                 ci_seed: int = 0,
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None,
                  collect_dir: Optional[str] = None) -> None:
@@ -219,6 +242,8 @@ class ISICClsMetric(BaseMetric):
         self.sensitivities = tuple(sensitivities)
         self.empty_rule = empty_rule
         self.out_dir = out_dir
+        self.ci_resamples = ci_resamples
+        self.ci_seed = ci_seed
 
     def process(self, data_batch: Any, data_samples: Sequence[dict]) -> None:
         """Keep each image's p_malignant and labels."""
@@ -246,12 +271,17 @@ class ISICClsMetric(BaseMetric):
             raise ValueError('ISICClsMetric: p_malignant is NaN: the model has one foreground '
                              'class and no benign / malignant classifier; evaluate it with '
                              'ISICSegMetric only')
-        summary = classification_summary([r['gt_label'] for r in labelled],
-                                         [r['record'].p_malignant for r in labelled],
+        gt_labels = [r['gt_label'] for r in labelled]
+        p_malignant = [r['record'].p_malignant for r in labelled]
+        summary = classification_summary(gt_labels, p_malignant,
                                          positive=self.positive,
                                          threshold=self.threshold,
                                          sensitivities=self.sensitivities,
                                          empty_rule=self.empty_rule)
         summary.update(n=len(labelled), n_unlabelled=len(results) - len(labelled))
-        _log_table(f'ISIC classification (positive={self.positive})', summary, results)
-        return summary
+        intervals = classification_intervals(
+            gt_labels, p_malignant, self.positive, self.threshold, self.ci_resamples,
+            seed=self.ci_seed) if self.ci_resamples else None
+        _log_table(f'ISIC classification (positive={self.positive})', summary, results,
+                   intervals)
+        return with_interval_keys(summary, intervals)

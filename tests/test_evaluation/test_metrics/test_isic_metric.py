@@ -8,8 +8,10 @@ import numpy as np
 import pytest
 import torch
 
-from mmskin.evaluation import PER_IMAGE_COLUMNS, LesionRecord
-from mmskin.evaluation.functional import classification_summary, segmentation_summary
+from mmskin.evaluation import PER_IMAGE_COLUMNS, LesionRecord, read_per_image
+from mmskin.evaluation.functional import (classification_summary, per_image_scores,
+                                          segmentation_summary)
+from mmskin.evaluation.intervals import segmentation_intervals
 from mmskin.evaluation.metrics import ISICClsMetric, ISICSegMetric
 
 
@@ -171,3 +173,49 @@ def test_metric_equals_functional_on_random_masks(make_sample):
     expected = segmentation_summary(counts)
     for name in expected:
         assert abs(scores[name] - expected[name]) < 1e-12
+
+
+def test_intervals_are_returned(make_sample):
+    rng = np.random.default_rng(5)
+    samples = [make_sample(f'ISIC_{i:07d}', rng.random((9, 7)) < 0.4, rng.random((9, 7)) < 0.4,
+                           i % 2, float(np.clip(0.3 + 0.4 * (i % 2) + 0.3 * rng.normal(), 0, 1)))
+               for i in range(30)]
+    seg, cls = ISICSegMetric(ci_resamples=300), ISICClsMetric(ci_resamples=300)
+    for metric in (seg, cls):
+        metric.process({}, samples)
+    seg_scores = seg.compute_metrics(seg.results)
+    counts = np.array([r['counts'] for r in seg.results])
+    expected = segmentation_intervals(per_image_scores(counts), n_resamples=300)
+    for name, (lo, hi) in expected.items():
+        assert (seg_scores[f'{name}_lo'], seg_scores[f'{name}_hi']) == (lo, hi)
+        assert lo <= seg_scores[name] <= hi
+    assert 'JA_median_lo' not in seg_scores
+    cls_scores = cls.compute_metrics(cls.results)
+    for name in ('AC', 'AUC', 'AP', 'SE', 'SP'):
+        assert cls_scores[f'{name}_lo'] <= cls_scores[name] <= cls_scores[f'{name}_hi'], name
+    assert 'SP_at_SE95_lo' not in cls_scores
+
+
+def test_per_image_csv_reads_back(samples, tmp_path):
+    seg = ISICSegMetric(empty_rule='exclude', out_dir=str(tmp_path))
+    seg.process({}, samples)
+    seg.compute_metrics(seg.results)
+    path = str(tmp_path / 'per_image.csv')
+    data = read_per_image(path)
+    assert tuple(data) == PER_IMAGE_COLUMNS
+    assert data['image_id'].tolist() == [f'ISIC_000000{i}' for i in range(1, 5)]
+    assert data['gt_label'].dtype == np.int64 and data['detected'].tolist() == [1, 1, 0, 1]
+    assert data['JA'][:3] == pytest.approx([1, 4 / 12, 0], abs=1e-6)
+    assert np.isnan(data['JA'][3])  # both masks empty, excluded
+    with pytest.raises(ValueError, match='none.csv: file does not exist'):
+        read_per_image(str(tmp_path / 'none.csv'))
+    text = open(path).read().splitlines()
+    (tmp_path / 'twice.csv').write_text('\n'.join(text + text[-1:]) + '\n')
+    with pytest.raises(ValueError, match='twice.csv: line 6: image ISIC_0000004 appears twice'):
+        read_per_image(str(tmp_path / 'twice.csv'))
+    (tmp_path / 'cols.csv').write_text(text[0].replace(',JA,', ',IoU,') + '\n')
+    with pytest.raises(ValueError, match=r"cols.csv: no column 'JA'"):
+        read_per_image(str(tmp_path / 'cols.csv'))
+    (tmp_path / 'empty.csv').write_text(text[0] + '\n')
+    with pytest.raises(ValueError, match='empty.csv: no rows'):
+        read_per_image(str(tmp_path / 'empty.csv'))

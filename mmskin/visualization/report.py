@@ -1,0 +1,247 @@
+"""A test run as one self-contained HTML page a person reads.
+
+The page (``templates/report.html``, rendered with jinja2) holds the metric
+tables with their 95% intervals, the ROC and precision-recall curves, the
+per-image JA histogram, the reliability diagram of ``p_malignant`` with its
+expected calibration error and Brier score, the confusion matrix at the
+threshold, and galleries of paper Fig. 4 overlays: the worst segmentations
+first, then the false negatives and the false positives of classification
+(malignant is the positive class). Every figure and photo is embedded as a
+base64 data URI and the page has no script, so it opens offline and can be
+mailed as one file.
+
+Inputs are a run folder as ``tools/test.py --isic-out`` writes it
+(``per_image.csv`` and ``masks/``), the photos, and optionally the
+ground-truth masks (their contours are drawn in black).
+"""
+import base64
+import os.path as osp
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Dict, Iterable, List, Mapping, Optional
+
+import cv2
+import numpy as np
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from mmskin.evaluation import read_per_image
+from mmskin.evaluation.functional import positive_class_scores
+from mmskin.evaluation.intervals import format_interval
+from mmskin.evaluation.run_summary import RunSummary, summarize_run
+from mmskin.evaluation.statistics import N_RESAMPLES, brier_score, expected_calibration_error
+from mmskin.utils import (ISIC_CLASSES, ISICFileError, index_masks, list_images, mask_file_name,
+                          read_mask, read_prediction_mask)
+from .isic_plots import (figure_png, ja_histogram_figure, pr_figure, reliability_figure,
+                         roc_figure)
+from .lesion_overlay import draw_lesion_overlay
+
+#: Photos shown in each gallery by default.
+GALLERY_SIZE = 24
+#: Long side of a gallery photo, in pixels.
+THUMBNAIL_SIDE = 320
+
+GtMaskLoader = Callable[[str], Optional[np.ndarray]]
+
+
+def _data_uri(data: bytes, mime: str) -> str:
+    return f'data:{mime};base64,{base64.b64encode(data).decode("ascii")}'
+
+
+def find_images(img_dir: str, image_ids: Iterable[str]) -> Dict[str, Path]:
+    """``image_id -> photo`` for the ids that have a photo ``IMG_DIR/<id>.<suffix>``
+    (:data:`mmskin.utils.IMAGE_SUFFIXES`); ISICFileError when the folder is
+    missing or holds none of them."""
+    folder = Path(img_dir)
+    if not folder.is_dir():
+        raise ISICFileError(folder, 'image folder does not exist')
+    wanted = set(image_ids)
+    try:
+        found = {path.stem: path for path in list_images(folder) if path.stem in wanted}
+    except ISICFileError:  # no image at all
+        found = {}
+    if not found:
+        raise ISICFileError(folder, 'no photo named <image_id>.<jpg, png, ...> of the run')
+    return found
+
+
+def folder_gt_masks(gt_dir: str) -> GtMaskLoader:
+    """Ground-truth masks from an ISIC folder (``_segmentation.png`` or
+    ``_Segmentation.png``); None for an image without one."""
+    masks = index_masks(Path(gt_dir), 'ground-truth')
+    return lambda image_id: (read_mask(masks[image_id])
+                             if image_id in masks else None)
+
+
+@dataclass
+class GalleryCase:
+    """One photo of a gallery and the per-image numbers its caption shows."""
+
+    image_id: str
+    gt_label: int
+    pred_label: int
+    p_malignant: float
+    ja: float
+    detected: bool
+    image: Optional[str]
+    note: str = ''
+
+
+def _overlay_thumbnail(image: np.ndarray, pred_mask: np.ndarray, case: 'GalleryCase',
+                       box: Optional[List[float]], gt_mask: Optional[np.ndarray]) -> str:
+    """The Fig. 4 overlay drawn at gallery size (so lines and caption have the
+    same size on every photo), as a JPEG data URI."""
+    height, width = image.shape[:2]
+    scale = THUMBNAIL_SIDE / max(height, width)
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    image = cv2.resize(image, size, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
+
+    def resize_mask(mask):
+        return cv2.resize(mask.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST) > 0
+
+    overlay = draw_lesion_overlay(
+        image, resize_mask(pred_mask), case.p_malignant, case.pred_label,
+        None if box is None else [v * scale for v in box],
+        None if gt_mask is None else resize_mask(gt_mask))
+    _, encoded = cv2.imencode('.jpg', overlay, [cv2.IMWRITE_JPEG_QUALITY, 85])
+    return _data_uri(encoded.tobytes(), 'image/jpeg')
+
+
+def _gallery_case(row: int, per_image: Mapping[str, np.ndarray], run_dir: Path,
+                  image_paths: Mapping[str, Path], gt_mask: Optional[GtMaskLoader]) -> GalleryCase:
+    image_id = str(per_image['image_id'][row])
+    case = GalleryCase(image_id, int(per_image['gt_label'][row]),
+                       int(per_image['pred_label'][row]), float(per_image['p_malignant'][row]),
+                       float(per_image['JA'][row]), bool(per_image['detected'][row]), None)
+    if image_id not in image_paths:
+        case.note = 'photo not found'
+        return case
+    # The stored pixel grid, as the test pipeline reads it: masks carry no orientation.
+    image = cv2.imread(str(image_paths[image_id]), cv2.IMREAD_COLOR | cv2.IMREAD_IGNORE_ORIENTATION)
+    if image is None:
+        case.note = f'{image_paths[image_id].name} cannot be decoded'
+        return case
+    mask_path = run_dir / 'masks' / mask_file_name(image_id)
+    if not mask_path.is_file():
+        case.note = f'no predicted mask {mask_path.name}'
+        return case
+    pred_mask, _ = read_prediction_mask(mask_path, image.shape[:2])
+    box = [float(per_image[k][row]) for k in ('x0', 'y0', 'x1', 'y1')] if case.detected else None
+    truth = gt_mask(image_id) if gt_mask else None
+    if truth is not None and truth.shape != pred_mask.shape:
+        case.note, truth = 'ground-truth mask of another size: not drawn', None
+    case.image = _overlay_thumbnail(image, pred_mask, case, box, truth)
+    return case
+
+
+def misclassified(per_image: Mapping[str, np.ndarray], threshold: float = 0.5) -> Dict[str, list]:
+    """Rows of the false negatives (malignant called benign, lowest
+    ``p_malignant`` first) and false positives (benign called malignant,
+    highest first) of ``p_malignant > threshold``."""
+    labelled = np.flatnonzero(per_image['gt_label'] >= 0)
+    is_malignant, p = positive_class_scores(per_image['gt_label'][labelled],
+                                            per_image['p_malignant'][labelled])
+    called = p > threshold
+    false_negatives = labelled[is_malignant & ~called]
+    false_positives = labelled[~is_malignant & called]
+    p_all = per_image['p_malignant']
+    return dict(false_negatives=false_negatives[np.argsort(p_all[false_negatives],
+                                                           kind='stable')].tolist(),
+                false_positives=false_positives[np.argsort(-p_all[false_positives],
+                                                           kind='stable')].tolist())
+
+
+def _metric_rows(scores: Dict[str, float], intervals: Dict[str, tuple]) -> List[dict]:
+    return [dict(name=name, value=f'{value:.4f}', interval=format_interval(intervals.get(name)))
+            for name, value in scores.items()]
+
+
+def _figures(per_image: Mapping[str, np.ndarray], summary: RunSummary) -> List[dict]:
+    figures = []
+    if not summary.classification_skipped:
+        labelled = per_image['gt_label'] >= 0
+        labels, p = per_image['gt_label'][labelled], per_image['p_malignant'][labelled]
+        cls_intervals = summary.intervals['classification']
+        figures += [
+            dict(id='roc', title='ROC curve',
+                 png=figure_png(roc_figure(labels, p, summary.positive, summary.threshold,
+                                           cls_intervals.get('AUC')))),
+            dict(id='pr', title='Precision-recall curve',
+                 png=figure_png(pr_figure(labels, p, summary.positive, summary.threshold,
+                                          cls_intervals.get('AP')))),
+            dict(id='calibration', title='Reliability diagram of p(malignant)',
+                 png=figure_png(reliability_figure(labels, p))),
+        ]
+    figures.append(dict(id='ja-histogram', title='Per-image Jaccard index',
+                        png=figure_png(ja_histogram_figure(per_image['JA']))))
+    for figure in figures:
+        figure['src'] = _data_uri(figure.pop('png'), 'image/png')
+    return figures
+
+
+def render_report(run_dir: str,
+                  image_paths: Mapping[str, Path],
+                  gt_mask: Optional[GtMaskLoader] = None,
+                  gallery_size: int = GALLERY_SIZE,
+                  positive: str = 'malignant',
+                  n_resamples: int = N_RESAMPLES,
+                  seed: int = 0) -> str:
+    """The HTML page of the run in ``run_dir``.
+
+    Args:
+        run_dir: the ``--isic-out`` folder of ``tools/test.py``.
+        image_paths: ``image_id -> photo`` (:func:`find_images`).
+        gt_mask: ``image_id -> bool mask or None`` (:func:`folder_gt_masks`).
+        gallery_size: photos in each gallery.
+        positive: positive class of the classification scores.
+        n_resamples, seed: of the bootstrap intervals (0: none).
+    """
+    run_dir = Path(run_dir)
+    per_image = read_per_image(str(run_dir / 'per_image.csv'))
+    if not (run_dir / 'masks').is_dir():
+        raise ISICFileError(run_dir / 'masks', 'folder of predicted masks does not exist')
+    summary = summarize_run(per_image, positive=positive, n_resamples=n_resamples, seed=seed)
+
+    def cases(rows):
+        return [_gallery_case(row, per_image, run_dir, image_paths, gt_mask)
+                for row in rows[:gallery_size]]
+
+    ja = per_image['JA']
+    worst = np.argsort(np.where(np.isnan(ja), np.inf, ja), kind='stable').tolist()
+    galleries = [dict(id='worst-segmentations', title='Worst segmentations (lowest JA first)',
+                      total=len(worst), cases=cases(worst))]
+    calibration = None
+    if not summary.classification_skipped:
+        errors = misclassified(per_image, summary.threshold)
+        galleries += [
+            dict(id='false-negatives', title='False negatives: malignant lesions called benign',
+                 total=len(errors['false_negatives']), cases=cases(errors['false_negatives'])),
+            dict(id='false-positives', title='False positives: benign lesions called malignant',
+                 total=len(errors['false_positives']), cases=cases(errors['false_positives'])),
+        ]
+        labelled = per_image['gt_label'] >= 0
+        is_malignant = per_image['gt_label'][labelled] == 1
+        p = per_image['p_malignant'][labelled]
+        calibration = dict(ece=f'{expected_calibration_error(is_malignant, p):.4f}',
+                           brier=f'{brier_score(is_malignant, p):.4f}')
+    environment = Environment(
+        loader=FileSystemLoader(osp.join(osp.dirname(__file__), 'templates')),
+        autoescape=select_autoescape(['html']))
+    return environment.get_template('report.html').render(
+        run_dir=str(run_dir), summary=summary, n_resamples=n_resamples,
+        segmentation=_metric_rows(summary.segmentation, summary.intervals['segmentation']),
+        classification=_metric_rows(summary.classification,
+                                    summary.intervals['classification']),
+        confusion=None if summary.confusion is None else dict(
+            zip(('TP', 'FP', 'FN', 'TN'), summary.confusion.tolist())),
+        calibration=calibration, figures=_figures(per_image, summary), galleries=galleries,
+        label_names=ISIC_CLASSES,
+        missing_photos=len(set(per_image['image_id'].tolist()) - set(image_paths)))
+
+
+def write_report(out_path: str, run_dir: str, image_paths: Mapping[str, Path],
+                 **kwargs) -> str:
+    """Render the page (:func:`render_report`) and write it to ``out_path``."""
+    html = render_report(run_dir, image_paths, **kwargs)
+    Path(out_path).parent.mkdir(parents=True, exist_ok=True)
+    Path(out_path).write_text(html, encoding='utf-8')
+    return out_path
