@@ -1,5 +1,6 @@
 """Shared fixtures: tiny ISIC-style data and CPU-sized configs."""
 import copy
+import importlib.util
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -217,3 +218,17 @@ def photos():
     return SimpleNamespace(photo=_photo, lesion_mask=_lesion_mask, save_rgb=_save_rgb,
                            exif_rotated_jpeg=_exif_rotated_jpeg,
                            truncated_jpeg=_truncated_jpeg, good=GOOD, bad=BAD)
+
+
+@pytest.fixture(scope='session')
+def load_tool():
+    """``load_tool('tools/x/y.py')``: the tool as a module, to call its ``main``."""
+
+    def load(relative_path: str):
+        path = REPO / relative_path
+        spec = importlib.util.spec_from_file_location(path.stem, path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
+
+    return load

@@ -20,13 +20,12 @@ from mmengine.runner import Runner
 import mmskin  # noqa: F401  registers modules and the checkpoint loaders
 from mmdet.engine.hooks.utils import trigger_visualization_hook
 from mmdet.evaluation import DumpDetResults
-from mmskin.apis.runner_setup import (ConfigError, add_common_args, apply_common_args,
-                                      load_config, parse_tool_args, set_isic_intervals,
+from mmskin.apis.runner_setup import (ConfigError, add_common_args, add_interval_args,
+                                      apply_common_args, interval_resamples, load_config,
+                                      parse_tool_args, set_isic_intervals,
                                       set_isic_out_dir)
 from mmskin.apis.test_report import write_test_report
 from mmskin.engine import init_cpu_distributed
-from mmskin.evaluation.intervals import CI_METHODS
-from mmskin.evaluation.statistics import N_RESAMPLES
 from mmskin.utils import trust_checkpoint
 
 
@@ -37,11 +36,7 @@ def parse_args():
     add_common_args(parser, work_dir_help='the dir to save the evaluation metrics')
     parser.add_argument(
         '--isic-out', help='folder for per-image CSV, ISIC mask PNGs and the Part 3 CSV')
-    parser.add_argument(
-        '--ci', choices=CI_METHODS, default='bootstrap',
-        help='95%% intervals beside the scores: bootstrap over images (DeLong for AUC), or none')
-    parser.add_argument('--ci-resamples', type=int, default=N_RESAMPLES,
-                        help='bootstrap resamples (default %(default)s)')
+    add_interval_args(parser)
     parser.add_argument(
         '--report', action='store_true',
         help='write the HTML report of the run into the --isic-out folder')
@@ -69,7 +64,7 @@ def main():
         trust_checkpoint(args.checkpoint)
         if args.isic_out:
             set_isic_out_dir(cfg, args.isic_out)
-        n_resamples = args.ci_resamples if args.ci == 'bootstrap' else 0
+        n_resamples = interval_resamples(args)
         set_isic_intervals(cfg, n_resamples)
         # CPU-only torch: start the gloo group that mmengine cannot.
         init_cpu_distributed(cfg.launcher)

@@ -8,6 +8,8 @@ from typing import Optional
 from mmengine.config import Config, DictAction
 
 from mmskin.engine import find_resume_checkpoint, is_complete_checkpoint
+from mmskin.evaluation.intervals import CI_METHODS
+from mmskin.evaluation.statistics import N_RESAMPLES
 from mmskin.utils import trust_checkpoint
 
 
@@ -20,6 +22,22 @@ def add_cfg_options_arg(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         '--cfg-options', nargs='+', action=DictAction,
         help='override settings in the config, key=value pairs')
+
+
+def add_interval_args(parser: argparse.ArgumentParser) -> None:
+    """The flags of every tool that prints scores with their 95% intervals:
+    ``--ci bootstrap|none``, ``--ci-resamples N`` and ``--seed S``."""
+    parser.add_argument(
+        '--ci', choices=CI_METHODS, default='bootstrap',
+        help='95%% intervals beside the scores: bootstrap over images (DeLong for AUC), or none')
+    parser.add_argument('--ci-resamples', type=int, default=N_RESAMPLES,
+                        help='bootstrap resamples (default %(default)s)')
+    parser.add_argument('--seed', type=int, default=0, help='bootstrap seed')
+
+
+def interval_resamples(args: argparse.Namespace) -> int:
+    """Bootstrap resamples the interval flags ask for (0: no intervals)."""
+    return args.ci_resamples if args.ci == 'bootstrap' else 0
 
 
 def add_common_args(parser: argparse.ArgumentParser, work_dir_help: str) -> None:

@@ -1,6 +1,5 @@
 """Fixtures for the tests of the command-line tools."""
 import csv
-import importlib.util
 from pathlib import Path
 
 import cv2
@@ -10,22 +9,6 @@ import pytest
 from mmskin.datasets import generate_isic_layout
 from mmskin.evaluation import PER_IMAGE_COLUMNS
 from mmskin.evaluation.metrics import ISICClsMetric, ISICSegMetric
-
-REPO = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(scope='session')
-def load_tool():
-    """``load_tool('tools/x/y.py')``: the tool as a module, to call its ``main``."""
-
-    def load(relative_path: str):
-        path = REPO / relative_path
-        spec = importlib.util.spec_from_file_location(path.stem, path)
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        return module
-
-    return load
 
 
 def write_per_image_csv(path, image_ids, gt_labels, p_malignant, ja, **columns):

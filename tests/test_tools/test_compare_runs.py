@@ -1,4 +1,3 @@
-import importlib.util
 import json
 import subprocess
 import sys
@@ -18,11 +17,8 @@ N = 120
 
 
 @pytest.fixture(scope='module')
-def compare_tool():
-    spec = importlib.util.spec_from_file_location('compare_runs', TOOL)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def compare_tool(load_tool):
+    return load_tool('tools/analysis/compare_runs.py')
 
 
 def _runs(tmp_path, n=N, seed=0):

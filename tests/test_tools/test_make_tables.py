@@ -1,5 +1,4 @@
 import csv
-import importlib.util
 import io
 from pathlib import Path
 
@@ -12,16 +11,12 @@ from mmskin.evaluation.paper_tables import PAPER_TABLES
 
 from .conftest import write_per_image_csv
 
-TOOL = Path(__file__).resolve().parents[2] / 'tools' / 'analysis' / 'make_tables.py'
 RESAMPLES = 200
 
 
 @pytest.fixture(scope='module')
-def tables_tool():
-    spec = importlib.util.spec_from_file_location('make_tables', TOOL)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def tables_tool(load_tool):
+    return load_tool('tools/analysis/make_tables.py')
 
 
 def _run(folder, seed, n=50):

@@ -1,7 +1,6 @@
 """The HTML report: parsed back, every number, figure and photo it names
 must exist and match per_image.csv."""
 import base64
-import importlib.util
 import re
 import subprocess
 import sys
@@ -26,11 +25,8 @@ RESAMPLES = 300
 
 
 @pytest.fixture(scope='module')
-def report_tool():
-    spec = importlib.util.spec_from_file_location('report', TOOL)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def report_tool(load_tool):
+    return load_tool('tools/analysis/report.py')
 
 
 class _Node:

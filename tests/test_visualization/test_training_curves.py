@@ -1,5 +1,4 @@
 """Training curves from a real (tiny) run's scalar log and saved config."""
-import importlib.util
 import json
 from pathlib import Path
 
@@ -13,15 +12,11 @@ from mmskin.visualization.training_curves import read_training_log
 
 REPO = Path(__file__).resolve().parents[2]
 MAIN_CONFIG = REPO / 'configs' / 'isic' / 'mask_rcnn_r50_fpn_focaljac.py'
-TOOL = REPO / 'tools' / 'analysis' / 'plot_training.py'
 
 
 @pytest.fixture(scope='module')
-def plot_tool():
-    spec = importlib.util.spec_from_file_location('plot_training', TOOL)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def plot_tool(load_tool):
+    return load_tool('tools/analysis/plot_training.py')
 
 
 def test_curves_of_a_three_phase_run(tiny_coco, make_cpu_cfg, tmp_path, plot_tool, capsys):

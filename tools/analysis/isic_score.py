@@ -37,12 +37,12 @@ import json
 import math
 import sys
 
+from mmskin.apis.runner_setup import add_interval_args
 from mmskin.evaluation.functional import EMPTY_RULES, per_image_scores
-from mmskin.evaluation.intervals import (CI_METHODS, classification_intervals, format_interval,
+from mmskin.evaluation.intervals import (classification_intervals, format_interval,
                                          segmentation_intervals, with_interval_keys)
 from mmskin.evaluation.scoring import (ScoringReport, score_classification_files,
                                        score_segmentation_folders)
-from mmskin.evaluation.statistics import N_RESAMPLES
 from mmskin.utils import ISICFileError
 
 JSON_KEYS = {
@@ -78,12 +78,7 @@ def parse_args(argv=None) -> argparse.Namespace:
             action='store_true',
             help='score ground-truth images without prediction as images with no detection')
         task.add_argument('--json', action='store_true', help='end with one JSON line')
-        task.add_argument(
-            '--ci', choices=CI_METHODS, default='bootstrap',
-            help='95%% intervals: bootstrap over images (DeLong for AUC), or none')
-        task.add_argument('--ci-resamples', type=int, default=N_RESAMPLES,
-                          help='bootstrap resamples (default %(default)s)')
-        task.add_argument('--seed', type=int, default=0, help='bootstrap seed')
+        add_interval_args(task)
     return parser.parse_args(argv)
 
 

@@ -17,9 +17,8 @@ import os
 import os.path as osp
 import sys
 
-from mmskin.evaluation.intervals import CI_METHODS
+from mmskin.apis.runner_setup import add_interval_args, interval_resamples
 from mmskin.evaluation.paper_tables import PAPER_TABLES
-from mmskin.evaluation.statistics import N_RESAMPLES
 from mmskin.evaluation.tables import TABLE_FORMATS, assign_runs, render_table, reproduce_table
 
 
@@ -32,9 +31,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--format', choices=list(TABLE_FORMATS), default='markdown',
                         help='what to print (default %(default)s)')
     parser.add_argument('--out', help='folder to write table_<name>.md, .tex and .csv into')
-    parser.add_argument('--ci', choices=CI_METHODS, default='bootstrap')
-    parser.add_argument('--ci-resamples', type=int, default=N_RESAMPLES)
-    parser.add_argument('--seed', type=int, default=0, help='bootstrap seed')
+    add_interval_args(parser)
     return parser.parse_args(argv)
 
 
@@ -44,7 +41,7 @@ def main(argv=None) -> int:
     try:
         runs = assign_runs(table, args.runs)
         rows = reproduce_table(table, runs,
-                               n_resamples=args.ci_resamples if args.ci == 'bootstrap' else 0,
+                               n_resamples=interval_resamples(args),
                                seed=args.seed)
     except ValueError as error:
         print(f'error: {error}', file=sys.stderr)

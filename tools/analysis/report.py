@@ -16,9 +16,8 @@ offline. Exit status: 0 written, 1 bad input (one line naming the file).
 import argparse
 import sys
 
-from mmskin.evaluation.intervals import CI_METHODS
+from mmskin.apis.runner_setup import add_interval_args, interval_resamples
 from mmskin.evaluation import read_per_image
-from mmskin.evaluation.statistics import N_RESAMPLES
 from mmskin.visualization.report import GALLERY_SIZE, find_images, folder_gt_masks, write_report
 
 
@@ -31,9 +30,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--gallery', type=int, default=GALLERY_SIZE,
                         help='photos per gallery (default %(default)s)')
     parser.add_argument('--positive', choices=('malignant', 'benign'), default='malignant')
-    parser.add_argument('--ci', choices=CI_METHODS, default='bootstrap')
-    parser.add_argument('--ci-resamples', type=int, default=N_RESAMPLES)
-    parser.add_argument('--seed', type=int, default=0, help='bootstrap seed')
+    add_interval_args(parser)
     return parser.parse_args(argv)
 
 
@@ -45,7 +42,7 @@ def main(argv=None) -> int:
         gt_mask = folder_gt_masks(args.gt_masks) if args.gt_masks else None
         path = write_report(args.out, args.run_dir, image_paths, gt_mask=gt_mask,
                             gallery_size=args.gallery, positive=args.positive,
-                            n_resamples=args.ci_resamples if args.ci == 'bootstrap' else 0,
+                            n_resamples=interval_resamples(args),
                             seed=args.seed)
     except (OSError, ValueError) as error:
         print(f'error: {error}', file=sys.stderr)
