@@ -1,6 +1,5 @@
 import csv
 import io
-from pathlib import Path
 
 import numpy as np
 import pytest
