@@ -7,6 +7,7 @@ from types import SimpleNamespace
 import cv2
 import numpy as np
 import pytest
+import torch
 from mmdet.registry import MODELS
 from mmengine.config import Config
 from mmengine.logging import HistoryBuffer
@@ -98,6 +99,10 @@ def cpu_sized(cfg, data: dict, work_dir: str, max_iters: int = 2):
     cfg.train_cfg.max_iters = max_iters
     cfg.train_cfg.val_interval = max_iters + 1
     cfg.default_hooks.logger.interval = 1
+    # mmengine keeps one visualizer per name in the process: a run must not
+    # write its scalars into the work directory of an earlier test's run.
+    if cfg.get('visualizer') is not None:
+        cfg.visualizer.name = f'visualizer:{work_dir}'
     cfg.default_hooks.checkpoint.interval = max_iters
     cfg.env_cfg.dist_cfg = dict(backend='gloo')
     return cfg
@@ -202,6 +207,7 @@ def model_files(tiny_coco, make_cpu_cfg, tmp_path):
     cfg.model.test_cfg.rpn.update(nms_pre=100, max_per_img=20)
     cfg.model.test_cfg.rcnn.max_per_img = 5
     init_default_scope('mmdet')
+    torch.manual_seed(0)  # the same untrained model whatever ran before
     model = MODELS.build(cfg.model)
     checkpoint = tmp_path / 'tiny.pth'
     save_checkpoint(
