@@ -8,7 +8,6 @@ the Part 3 submission CSV (see the README).
 """
 import argparse
 import os
-import sys
 
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
@@ -16,10 +15,12 @@ from mmengine.runner import Runner
 import mmskin  # noqa: F401  registers modules and the checkpoint loaders
 from mmdet.engine.hooks.utils import trigger_visualization_hook
 from mmdet.evaluation import DumpDetResults
+from mmskin.apis import StagedOutputFolder, staging_dir
 from mmskin.apis.runner_setup import (ConfigError, add_common_args, apply_common_args,
-                                      load_config, parse_tool_args, set_isic_out_dir)
+                                      load_config, one_line_errors, parse_tool_args,
+                                      set_isic_out_dir)
 from mmskin.engine import init_cpu_distributed
-from mmskin.utils import trust_checkpoint
+from mmskin.utils import check_writable_dir, trust_checkpoint
 
 
 def parse_args():
@@ -39,7 +40,9 @@ def parse_args():
 
 def main():
     args = parse_args()
-    try:
+    # Bad data, an unwritable folder, a damaged checkpoint: one line naming
+    # the file, exit 1.
+    with one_line_errors():
         cfg = load_config(args.config)
         apply_common_args(cfg, args)
         if not args.checkpoint.startswith(('http://', 'https://')) and \
@@ -50,18 +53,25 @@ def main():
         cfg.load_from = args.checkpoint
         trust_checkpoint(args.checkpoint)
         if args.isic_out:
-            set_isic_out_dir(cfg, args.isic_out)
-        # CPU-only torch: start the gloo group that mmengine cannot.
-        init_cpu_distributed(cfg.launcher)
-    except (ConfigError, ValueError) as err:
-        sys.exit(f'error: {err}')
-    if args.show or args.show_dir:
-        cfg = trigger_visualization_hook(cfg, args)
-
-    runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
-    if args.out is not None:
-        runner.test_evaluator.metrics.append(DumpDetResults(out_file_path=args.out))
-    runner.test()
+            # Written into a staging folder that replaces --isic-out only when
+            # the whole run succeeds: the folder never mixes two runs.
+            set_isic_out_dir(cfg, str(staging_dir(args.isic_out)))
+        check_writable_dir(cfg.work_dir, 'work directory')
+        try:
+            # CPU-only torch: start the gloo group that mmengine cannot.
+            init_cpu_distributed(cfg.launcher)
+        except ValueError as err:
+            raise ConfigError(str(err)) from None
+        if args.show or args.show_dir:
+            cfg = trigger_visualization_hook(cfg, args)
+        runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
+        if args.out is not None:
+            runner.test_evaluator.metrics.append(DumpDetResults(out_file_path=args.out))
+        if args.isic_out:
+            with StagedOutputFolder(args.isic_out):
+                runner.test()
+        else:
+            runner.test()
 
 
 if __name__ == '__main__':

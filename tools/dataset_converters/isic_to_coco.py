@@ -15,11 +15,10 @@ Examples::
 """
 import argparse
 import logging
-import sys
 
+from mmskin.apis.runner_setup import one_line_errors
 from mmskin.datasets.conversion import (OFFICIAL_LAYOUTS, convert_to_coco, find_archive_samples,
                                         find_official_samples)
-from mmskin.utils import ISICFileError
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -65,15 +64,14 @@ def parse_args(argv=None) -> argparse.Namespace:
 def main(argv=None) -> None:
     args = parse_args(argv)
     logging.basicConfig(format='%(levelname)s: %(message)s')
-    try:
+    # Bad input or an unwritable output: one line naming the file, exit 1.
+    with one_line_errors():
         if args.layout == 'archive':
             collection = find_archive_samples(args.root, args.images, args.masks, args.metadata)
         else:
             collection = find_official_samples(args.root, args.layout, args.split)
         summary = convert_to_coco(collection, args.out, skip_bad=args.skip_bad,
                                   polygon=args.polygon, nproc=args.nproc)
-    except ISICFileError as error:
-        sys.exit(f'error: {error}')
     print(summary)
 
 
