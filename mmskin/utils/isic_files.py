@@ -275,7 +275,8 @@ def read_mask(path: PathLike, shape: Optional[Tuple[int, int]] = None, *,
     return pixels > MASK_THRESHOLD
 
 
-def read_prediction_mask(path: PathLike, shape: Tuple[int, int]) -> Tuple[np.ndarray, bool]:
+def read_prediction_mask(path: PathLike,
+                         shape: Optional[Tuple[int, int]] = None) -> Tuple[np.ndarray, bool]:
     """A predicted mask binarised as the scorer does, and whether it is low-valued.
 
     Unlike :func:`read_mask`, a mask whose lesion values are all ``<= 128``

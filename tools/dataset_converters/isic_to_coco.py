@@ -15,10 +15,12 @@ Examples::
 """
 import argparse
 import logging
+from pathlib import Path
 
 from mmskin.apis.runner_setup import one_line_errors
 from mmskin.datasets.conversion import (OFFICIAL_LAYOUTS, convert_to_coco, find_archive_samples,
                                         find_official_samples)
+from mmskin.utils import check_writable_dir
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -66,6 +68,7 @@ def main(argv=None) -> None:
     logging.basicConfig(format='%(levelname)s: %(message)s')
     # Bad input or an unwritable output: one line naming the file, exit 1.
     with one_line_errors():
+        check_writable_dir(Path(args.out).parent, 'output folder')
         if args.layout == 'archive':
             collection = find_archive_samples(args.root, args.images, args.masks, args.metadata)
         else:
