@@ -32,6 +32,7 @@ import hashlib
 import os
 import os.path as osp
 import pickle
+import zipfile
 from typing import Any, Iterator, Optional, Set, Tuple
 from urllib.parse import urlparse
 
@@ -122,6 +123,8 @@ def is_trusted(path: str) -> bool:
 
 def _damaged(filename: str, err: Exception) -> CheckpointIntegrityError:
     reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+    if not zipfile.is_zipfile(filename):
+        reason = 'not a zip archive'
     return CheckpointIntegrityError(f'{filename}: not a readable checkpoint, the file is '
                                     f'damaged or not a torch checkpoint ({reason})')
 
@@ -139,6 +142,8 @@ def load_checkpoint_file(filename: str, map_location: Any = None, *,
     try:
         checkpoint = torch.load(filename, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as err:
+        if not zipfile.is_zipfile(filename):  # torch has saved zip archives since 1.6
+            raise _damaged(filename, err) from err
         if not (trusted or is_trusted(filename)):
             raise UntrustedCheckpointError(
                 f'{filename}: the checkpoint holds Python objects besides tensors, so '

@@ -3,7 +3,8 @@ import cv2
 import numpy as np
 import pytest
 
-from mmskin.utils import ISICFileError, index_masks, read_mask, read_prediction_mask
+from mmskin.utils import (ISICFileError, check_image_id, index_masks, mask_file_name, read_mask,
+                          read_prediction_mask)
 
 
 def _write(path, image):
@@ -86,3 +87,16 @@ def test_undecodable_mask(tmp_path):
         read_mask(path)
 
 
+
+
+@pytest.mark.parametrize('image_id', ['', '.', '..', '../x', 'a/b', 'a\\b', '/abs', 'x\0y'])
+def test_ids_that_cannot_name_a_file_are_refused(image_id):
+    with pytest.raises(ISICFileError, match="labels.csv: image id .* cannot name a file"):
+        check_image_id(image_id, 'labels.csv')
+    with pytest.raises(ISICFileError):
+        mask_file_name(image_id)
+
+
+def test_plain_ids_name_their_mask():
+    assert check_image_id('ISIC_0000000', 'x') == 'ISIC_0000000'
+    assert mask_file_name('ISIC_0000000.v2') == 'ISIC_0000000.v2_segmentation.png'
