@@ -79,12 +79,13 @@ class AtomicCheckpointHook(CheckpointHook):
         runs last: ``VERY_LOW`` priority, after any hook that edits the dict)."""
         bad = _non_finite(checkpoint.get('state_dict', {}))
         if bad:
-            target = self._target or 'the checkpoint'
+            iteration = checkpoint.get('meta', {}).get('iter', runner.iter)
             raise NonFiniteWeightsError(
-                f'iteration {runner.iter}: {len(bad)} weight tensors hold NaN or infinite '
-                f'values (e.g. {bad[0]}); {target} was not written and the checkpoints in '
-                f'{runner.work_dir} are kept. Resume from the last one with a lower learning '
-                'rate or stronger gradient clipping (optim_wrapper.clip_grad).')
+                f'{self._target or "checkpoint"}: not written: after iteration {iteration} the '
+                f'weights are not finite ({len(bad)} tensors hold NaN or infinite values, e.g. '
+                f'{bad[0]}); the checkpoints in {runner.work_dir} are kept. Resume from the '
+                'last one with a lower learning rate or stronger gradient clipping '
+                '(optim_wrapper.clip_grad).')
         add_content_hash(checkpoint)
 
     def _is_local(self) -> bool:
