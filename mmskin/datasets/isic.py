@@ -4,6 +4,7 @@ import logging
 import os.path as osp
 from typing import Any, List, Optional
 
+import cv2
 from mmcv.transforms import LoadImageFromFile
 from mmdet.datasets import CocoDataset
 from mmdet.registry import DATASETS
@@ -50,8 +51,11 @@ class _CheckedImageLoading:
         path = results.get('img_path', '<image>')
         try:
             loaded = self.load(results)
-        except (AssertionError, OSError, ValueError) as err:
-            raise ISICFileError(path, f'cannot be decoded ({err})') from None
+        except (AssertionError, OSError, ValueError, cv2.error) as err:
+            if osp.isfile(path) and osp.getsize(path) == 0:
+                raise ISICFileError(path, 'cannot be decoded: the file is empty') from None
+            reason = str(err).strip().splitlines()[-1] if str(err).strip() else type(err).__name__
+            raise ISICFileError(path, f'cannot be decoded ({reason})') from None
         if loaded is None:
             raise ISICFileError(path, 'cannot be decoded')
         height, width = loaded['img'].shape[:2]
