@@ -534,13 +534,13 @@ def test_missing_prediction_score(ws):
 
 
 def test_missing_row_converter(ws):
-    _edit_csv(ws.root / TRAIN_CSV, lambda lines: [l for l in lines if TRAIN_ID not in l])
+    _edit_csv(ws.root / TRAIN_CSV, lambda lines: [line for line in lines if TRAIN_ID not in line])
     expect(ws, ws.convert(), 'error', ws.train_image())
 
 
 def test_missing_row_score(ws):
     """A prediction without ground truth is listed and ignored."""
-    _edit_csv(ws.cls_gt, lambda lines: [l for l in lines if TRAIN_ID not in l])
+    _edit_csv(ws.cls_gt, lambda lines: [line for line in lines if TRAIN_ID not in line])
     expect(ws, ws.score_cls(), 'reported', TRAIN_ID)
 
 

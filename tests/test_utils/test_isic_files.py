@@ -87,8 +87,6 @@ def test_undecodable_mask(tmp_path):
         read_mask(path)
 
 
-
-
 @pytest.mark.parametrize('image_id', ['', '.', '..', '../x', 'a/b', 'a\\b', '/abs', 'x\0y'])
 def test_ids_that_cannot_name_a_file_are_refused(image_id):
     with pytest.raises(ISICFileError, match="labels.csv: image id .* cannot name a file"):

@@ -11,6 +11,7 @@ the curves; a run without benign / malignant probabilities (NaN, a model
 with one foreground class) gets the histogram only.
 """
 import argparse
+import io
 import math
 import os
 import os.path as osp
@@ -28,6 +29,7 @@ from mmskin.evaluation import read_lesion_csv  # noqa: E402
 from mmskin.evaluation.functional import (TJA_THRESHOLD,  # noqa: E402
                                           classification_summary, decision_counts,
                                           positive_class_scores, threshold_jaccard)
+from mmskin.utils import write_bytes_atomic  # noqa: E402
 
 #: The per_image.csv columns the plots need.
 REQUIRED_COLUMNS = ('image_id', 'gt_label', 'p_malignant', 'JA')
@@ -42,8 +44,11 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 
 def _save(fig, path: str) -> str:
-    fig.savefig(path, dpi=120, bbox_inches='tight')
+    """Write the figure as PNG through ``write_bytes_atomic`` (whole or not at all)."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format='png', dpi=120, bbox_inches='tight')
     plt.close(fig)
+    write_bytes_atomic(path, buffer.getvalue())
     return path
 
 
@@ -113,6 +118,10 @@ def main(argv=None) -> int:
         paths.append(plot_ja_histogram(data['JA'], args.out))
     except ValueError as error:  # ISICFileError included
         print(f'error: {error}', file=sys.stderr)
+        return 1
+    except OSError as error:  # an unwritable or full output folder
+        where = f'{error.filename}: ' if error.filename else ''
+        print(f'error: {where}{error.strerror or error}', file=sys.stderr)
         return 1
     for path in paths:
         print(f'wrote {path}')
