@@ -8,6 +8,7 @@ import os.path as osp
 import re
 import signal
 import sys
+import threading
 from contextlib import contextmanager
 from typing import Iterator, Optional
 
@@ -69,7 +70,9 @@ def one_line_errors() -> Iterator[None]:
     def interrupted(signum, frame):
         raise KeyboardInterrupt(f'signal {signum}')
 
-    previous = signal.signal(signal.SIGTERM, interrupted)
+    # Signal handlers can only be set from the main thread.
+    main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, interrupted) if main_thread else None
     try:
         yield
     except KeyboardInterrupt:
@@ -80,7 +83,8 @@ def one_line_errors() -> Iterator[None]:
             raise
         sys.exit(f'error: {line}')
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        if main_thread:
+            signal.signal(signal.SIGTERM, previous)
 
 
 def add_cfg_options_arg(parser: argparse.ArgumentParser) -> None:

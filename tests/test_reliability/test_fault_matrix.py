@@ -818,3 +818,24 @@ def test_failed_test_run_keeps_the_previous_folder_whole(ws):
     ws.earlier[ws.isic_out] = previous
     expect(ws, outcome, 'error')
     assert snapshot(ws.isic_out) == previous
+
+
+@pytest.mark.parametrize('entry', ('convert', 'test', 'infer'))
+def test_outputs_respect_the_umask(ws, entry):
+    """Output files get 0o666 less the umask, as ``open`` gives (a temporary
+    file's 0o600 would hide them from the rest of a group)."""
+    previous = os.umask(0o027)
+    try:
+        outcome = getattr(ws, entry)()
+    finally:
+        os.umask(previous)
+    replaced = dict(convert=ws.root / 'annotations', test=ws.isic_out).get(entry)
+    expect(ws, outcome, 'ok', replaced=replaced)
+    written = dict(convert=[ws.root / 'annotations' / 'isic2017_train.json'],
+                   test=[ws.isic_out / 'per_image.csv',
+                         ws.isic_out / 'masks' / f'{TEST_ID}_segmentation.png'],
+                   infer=[ws.infer_out / 'predictions.csv',
+                          ws.infer_out / 'masks' / f'{TEST_ID}_segmentation.png',
+                          ws.infer_out / 'overlays' / f'{TEST_ID}.jpg'])[entry]
+    for path in written:
+        assert path.stat().st_mode & 0o777 == 0o640, path
