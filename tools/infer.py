@@ -45,8 +45,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     # kept whole (mmskin.apis.LesionResultWriter).
     with one_line_errors():
         images = list_images(args.input)
-        model = init_lesion_model(args.config, args.checkpoint, args.device, args.cfg_options)
         check_writable_dir(args.out_dir, 'output folder')
+        model = init_lesion_model(args.config, args.checkpoint, args.device, args.cfg_options)
         summary = run_inference(model, images, args.out_dir, gt_dir=args.gt_masks)
     gt_note = (f', ground truth not drawn for {len(summary.gt_problems)}'
                if summary.gt_problems else '')
