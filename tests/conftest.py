@@ -238,3 +238,26 @@ def load_tool():
         return module
 
     return load
+
+
+@pytest.fixture(scope='session')
+def tiny_trained(tiny_coco, tmp_path_factory):
+    """The paper's config shrunk by `cpu_sized` (no validation, few
+    proposals), trained two iterations through mmengine's Runner on
+    `tiny_coco`: the config file, the run's last checkpoint (sealed with its
+    content hash, as every checkpoint of a run) and the data."""
+    from mmengine.config import Config
+    from mmengine.runner import Runner
+
+    work_dir = tmp_path_factory.mktemp('tiny_trained')
+    cfg = cpu_sized(Config.fromfile(str(REPO / 'configs/isic/mask_rcnn_r50_fpn_focaljac.py')),
+                    tiny_coco, str(work_dir / 'run'))
+    cfg.val_cfg = cfg.val_dataloader = cfg.val_evaluator = None
+    cfg.model.test_cfg.rpn.update(nms_pre=100, max_per_img=20)
+    cfg.model.test_cfg.rcnn.max_per_img = 5
+    cfg.randomness = dict(seed=0)
+    cfg.log_level = 'WARNING'
+    config = work_dir / 'tiny_config.py'
+    cfg.dump(str(config))
+    Runner.from_cfg(cfg).train()
+    return dict(config=config, checkpoint=work_dir / 'run' / 'iter_2.pth', data=tiny_coco)

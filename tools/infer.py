@@ -16,8 +16,8 @@ from typing import List, Optional
 
 import torch
 from mmskin.apis import init_lesion_model, run_inference
-from mmskin.apis.runner_setup import ConfigError, add_cfg_options_arg
-from mmskin.utils import ISICFileError, list_images
+from mmskin.apis.runner_setup import add_cfg_options_arg, one_line_errors
+from mmskin.utils import check_writable_dir, list_images
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -40,12 +40,14 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
 
 def main(argv: Optional[List[str]] = None) -> int:
     args = parse_args(argv)
-    try:
+    # Bad input, an unwritable or full output folder, a damaged checkpoint:
+    # one line naming the file, exit 1; interrupted, the images finished are
+    # kept whole (mmskin.apis.LesionResultWriter).
+    with one_line_errors():
         images = list_images(args.input)
+        check_writable_dir(args.out_dir, 'output folder')
         model = init_lesion_model(args.config, args.checkpoint, args.device, args.cfg_options)
         summary = run_inference(model, images, args.out_dir, gt_dir=args.gt_masks)
-    except (ConfigError, ISICFileError, FileNotFoundError) as err:
-        sys.exit(f'error: {err}')
     gt_note = (f', ground truth not drawn for {len(summary.gt_problems)}'
                if summary.gt_problems else '')
     print(f'processed {summary.processed}, failed {len(summary.failed)}{gt_note} '

@@ -11,7 +11,6 @@ the README), and with ``--report`` the HTML report ``DIR/report.html``
 """
 import argparse
 import os
-import sys
 
 from mmengine.dist import is_main_process
 from mmengine.registry import RUNNERS
@@ -20,13 +19,14 @@ from mmengine.runner import Runner
 import mmskin  # noqa: F401  registers modules and the checkpoint loaders
 from mmdet.engine.hooks.utils import trigger_visualization_hook
 from mmdet.evaluation import DumpDetResults
+from mmskin.apis import StagedOutputFolder, staging_dir
 from mmskin.apis.runner_setup import (ConfigError, add_common_args, add_interval_args,
                                       apply_common_args, interval_resamples, load_config,
-                                      parse_tool_args, set_isic_intervals,
+                                      one_line_errors, parse_tool_args, set_isic_intervals,
                                       set_isic_out_dir)
-from mmskin.apis.test_report import write_test_report
+from mmskin.apis.test_report import REPORT_NAME, write_test_report
 from mmskin.engine import init_cpu_distributed
-from mmskin.utils import trust_checkpoint
+from mmskin.utils import check_writable_dir, trust_checkpoint
 
 
 def parse_args():
@@ -50,7 +50,9 @@ def parse_args():
 
 def main():
     args = parse_args()
-    try:
+    # Bad data, an unwritable folder, a damaged checkpoint: one line naming
+    # the file, exit 1.
+    with one_line_errors():
         cfg = load_config(args.config)
         apply_common_args(cfg, args)
         if not args.checkpoint.startswith(('http://', 'https://')) and \
@@ -63,27 +65,33 @@ def main():
         cfg.load_from = args.checkpoint
         trust_checkpoint(args.checkpoint)
         if args.isic_out:
-            set_isic_out_dir(cfg, args.isic_out)
+            # Written into a staging folder that replaces --isic-out only when
+            # the whole run succeeds: the folder never mixes two runs.
+            set_isic_out_dir(cfg, str(staging_dir(args.isic_out)))
         n_resamples = interval_resamples(args)
         set_isic_intervals(cfg, n_resamples)
-        # CPU-only torch: start the gloo group that mmengine cannot.
-        init_cpu_distributed(cfg.launcher)
-    except (ConfigError, ValueError) as err:
-        sys.exit(f'error: {err}')
-    if args.show or args.show_dir:
-        cfg = trigger_visualization_hook(cfg, args)
-
-    runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
-    if args.out is not None:
-        runner.test_evaluator.metrics.append(DumpDetResults(out_file_path=args.out))
-    runner.test()
-    if args.report and is_main_process():
+        check_writable_dir(cfg.work_dir, 'work directory')
         try:
-            path = write_test_report(cfg, runner.test_dataloader.dataset, args.isic_out,
-                                     n_resamples)
+            # CPU-only torch: start the gloo group that mmengine cannot.
+            init_cpu_distributed(cfg.launcher)
         except ValueError as err:
-            sys.exit(f'error: {err}')
-        runner.logger.info(f'report: {path}')
+            raise ConfigError(str(err)) from None
+        if args.show or args.show_dir:
+            cfg = trigger_visualization_hook(cfg, args)
+        runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
+        if args.out is not None:
+            runner.test_evaluator.metrics.append(DumpDetResults(out_file_path=args.out))
+        if args.isic_out:
+            with StagedOutputFolder(args.isic_out) as staging:
+                runner.test()
+                if args.report and is_main_process():
+                    # Part of the run's output: committed with it, or not at all.
+                    write_test_report(cfg, runner.test_dataloader.dataset, str(staging),
+                                      n_resamples)
+            if args.report and is_main_process():
+                runner.logger.info(f'report: {os.path.join(args.isic_out, REPORT_NAME)}')
+        else:
+            runner.test()
 
 
 if __name__ == '__main__':

@@ -5,15 +5,16 @@ and those in the work directory are trusted to be loaded in full under
 torch >= 2.6 (see ``mmskin/utils/checkpoint.py``).
 """
 import argparse
-import sys
 
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 import mmskin  # noqa: F401  registers modules and the checkpoint loaders
 from mmskin.apis.runner_setup import (ConfigError, add_common_args, apply_common_args,
-                                      load_config, parse_tool_args, resolve_resume)
+                                      load_config, one_line_errors, parse_tool_args,
+                                      resolve_resume)
 from mmskin.engine import init_cpu_distributed
+from mmskin.utils import check_writable_dir
 
 
 def parse_args():
@@ -36,7 +37,9 @@ def parse_args():
 
 def main():
     args = parse_args()
-    try:
+    # Bad data, an unwritable work directory, a non-finite loss or weights,
+    # a damaged checkpoint: one line naming the file or iteration, exit 1.
+    with one_line_errors():
         cfg = load_config(args.config)
         apply_common_args(cfg, args)
         if args.amp:
@@ -48,13 +51,14 @@ def main():
                                   'auto_scale_lr.base_batch_size in the config')
             cfg.auto_scale_lr.enable = True
         resolve_resume(cfg, args.resume)
-        # CPU-only torch: start the gloo group that mmengine cannot.
-        init_cpu_distributed(cfg.launcher)
-    except (ConfigError, ValueError) as err:
-        sys.exit(f'error: {err}')
-
-    runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
-    runner.train()
+        check_writable_dir(cfg.work_dir, 'work directory')
+        try:
+            # CPU-only torch: start the gloo group that mmengine cannot.
+            init_cpu_distributed(cfg.launcher)
+        except ValueError as err:
+            raise ConfigError(str(err)) from None
+        runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
+        runner.train()
 
 
 if __name__ == '__main__':

@@ -72,5 +72,6 @@ default_hooks = dict(
     checkpoint=dict(interval=100))
 log_processor = dict(window_size=10)
 
-# A fixed seed: the demo's figures repeat from run to run.
+# A fixed seed: the demo's figures repeat from run to run on one machine (across
+# machines, see the README's reliability section).
 randomness = dict(seed=0)

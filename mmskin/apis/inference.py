@@ -59,8 +59,10 @@ def run_inference(model: nn.Module,
         images: e.g. from :func:`mmskin.utils.list_images`. Two images with
             the same name stem would write the same files: the later one is
             skipped.
-        out_dir: output folder, created if needed; an existing
-            ``predictions.csv`` is replaced.
+        out_dir: output folder, created if needed. The rows of an existing
+            ``predictions.csv`` are kept, except those of images processed
+            again, which are replaced; each image's outputs appear together
+            or not at all (:class:`LesionResultWriter`).
         gt_dir: optional folder of ground-truth masks
             (:data:`mmskin.utils.MASK_SUFFIXES`), drawn in black on the
             overlays. An
@@ -92,7 +94,12 @@ def run_inference(model: nn.Module,
             gt_mask = None
             if gt_dir is not None:
                 gt_mask = _ground_truth(gt_dir, path, image.shape[:2], summary, report)
-            writer.write(path.name, image, predict_lesion(model, image, pipeline), gt_mask)
+            try:
+                writer.write(path.name, image, predict_lesion(model, image, pipeline), gt_mask)
+            except ISICFileError as err:
+                summary.failed.append((path, err.problem))
+                report(f'skipped {err}')
+                continue
             summary.processed += 1
     return summary
 

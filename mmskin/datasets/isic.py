@@ -1,11 +1,75 @@
 """The ISIC lesion dataset: the COCO-style dataset class."""
+import json
+import logging
+import os.path as osp
 from contextlib import contextmanager
-from typing import Iterator, List
+from typing import Any, Iterator, List, Optional
 
+import cv2
+from mmcv.transforms import LoadImageFromFile
 from mmdet.datasets import CocoDataset
 from mmdet.registry import DATASETS
+from mmengine.logging import print_log
 
-from mmskin.utils import ISIC_CLASSES, UNKNOWN_CATEGORY_ID, UNKNOWN_LABEL, ISICFileError
+from mmskin.utils import (ISIC_CLASSES, UNKNOWN_CATEGORY_ID, UNKNOWN_LABEL, ISICFileError,
+                          read_image_size)
+
+#: Keys every COCO instance file holds.
+COCO_KEYS = ('images', 'annotations', 'categories')
+
+
+def check_annotation_file(ann_file: str) -> None:
+    """Raise :class:`ISICFileError` unless ``ann_file`` is a COCO instance JSON
+    with at least one image."""
+    if not osp.isfile(ann_file):
+        raise ISICFileError(ann_file, 'annotation file not found (check data_root and '
+                            'ann_file in the config)')
+    try:
+        with open(ann_file, encoding='utf-8') as f:
+            coco = json.load(f)
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        problem = 'annotation file is empty' if osp.getsize(ann_file) == 0 else \
+            f'annotation file is not valid JSON ({err})'
+        raise ISICFileError(ann_file, f'{problem}; convert the data again with '
+                            'tools/dataset_converters/isic_to_coco.py') from None
+    missing = [key for key in COCO_KEYS if not isinstance(coco, dict) or key not in coco]
+    if missing:
+        raise ISICFileError(ann_file, f'not a COCO instance file: no {", ".join(missing)}')
+    if not coco['images']:
+        raise ISICFileError(ann_file, 'annotation file lists no image')
+
+
+class _CheckedImageLoading:
+    """Wraps the pipeline's image loading step: a file that does not decode,
+    or decodes to another size than its annotation says, is an
+    :class:`ISICFileError` naming it (rather than an ``AssertionError`` from
+    the loader, or a mask silently laid over another image)."""
+
+    def __init__(self, load: Any, ann_file: str) -> None:
+        self.load = load
+        self.ann_file = ann_file
+
+    def __call__(self, results: dict) -> Optional[dict]:
+        path = results.get('img_path', '<image>')
+        try:
+            loaded = self.load(results)
+        except (AssertionError, OSError, ValueError, cv2.error) as err:
+            if osp.isfile(path) and osp.getsize(path) == 0:
+                raise ISICFileError(path, 'cannot be decoded: the file is empty') from None
+            reason = str(err).strip().splitlines()[-1] if str(err).strip() else type(err).__name__
+            raise ISICFileError(path, f'cannot be decoded ({reason})') from None
+        if loaded is None:
+            raise ISICFileError(path, 'cannot be decoded')
+        height, width = loaded['img'].shape[:2]
+        expected = (results.get('height'), results.get('width'))
+        if None not in expected and (height, width) != expected:
+            raise ISICFileError(path, f'image is {width}x{height} (WxH) but {self.ann_file} '
+                                f'says {expected[1]}x{expected[0]}: it was replaced or resized '
+                                'after conversion; convert the data again')
+        return loaded
+
+    def __repr__(self) -> str:
+        return f'{type(self).__name__}({self.load!r})'
 
 
 @DATASETS.register_module()
@@ -22,9 +86,21 @@ class ISICDataset(CocoDataset):
     ``allow_unknown_labels`` (the class-agnostic "Seg" ablation, whose
     pipeline sets every label to 0).
 
+    The files are checked when the dataset is built: the annotation file
+    must be a COCO instance file, and every image it names must exist,
+    decode to the end and have the size the annotation gives (a photo
+    replaced or resized after conversion would otherwise be trained and
+    scored against a mask of another picture). The first problem is an
+    :class:`~mmskin.utils.ISICFileError` naming the file. While the data are
+    read, the decoded image is checked against its annotation again.
+
     Args:
         allow_unknown_labels: train on lesions with an unknown label.
-        *args, **kwargs: those of mmdet's ``CocoDataset``.
+        check_images: decode every image when the dataset is built (a JPEG
+            is decoded at 1/8 scale: every byte is still read).
+        skip_bad_images: log, count (``num_skipped``) and leave out images
+            that fail these checks instead of stopping; in training only.
+        *args, **kwargs: those of :class:`mmdet.datasets.CocoDataset`.
     """
 
     METAINFO = {
@@ -32,9 +108,17 @@ class ISICDataset(CocoDataset):
         'palette': [(0, 160, 0), (220, 20, 60)],
     }
 
-    def __init__(self, *args, allow_unknown_labels: bool = False, **kwargs) -> None:
+    def __init__(self, *args, allow_unknown_labels: bool = False, check_images: bool = True,
+                 skip_bad_images: bool = False, **kwargs) -> None:
         self.allow_unknown_labels = allow_unknown_labels
+        self.check_images = check_images
+        self.skip_bad_images = skip_bad_images
+        self.num_skipped = 0
         super().__init__(*args, **kwargs)
+        self.pipeline.transforms = [
+            _CheckedImageLoading(step, self.ann_file) if isinstance(step, LoadImageFromFile)
+            else step for step in self.pipeline.transforms
+        ]
 
     @contextmanager
     def _unknown_is_a_category(self) -> Iterator[None]:
@@ -67,3 +151,48 @@ class ISICDataset(CocoDataset):
                     'them: convert with labels or leave them out, or train the class-agnostic '
                     'segmentation config (mask_rcnn_r101_fpn_focaljac_seg.py)')
         return data_list
+
+    def load_data_list(self) -> List[dict]:
+        """The images of the annotation file, each checked (see the class)."""
+        check_annotation_file(self.ann_file)
+        data_list = super().load_data_list()
+        if not self.check_images:
+            return data_list
+        checked = []
+        for data_info in data_list:
+            try:
+                self._check_image(data_info)
+            except ISICFileError as err:
+                self._skip_or_raise(err)
+                continue
+            checked.append(data_info)
+        if not checked:
+            raise ISICFileError(self.ann_file, f'none of its {len(data_list)} images is usable')
+        return checked
+
+    def _check_image(self, data_info: dict) -> None:
+        path = data_info['img_path']
+        if not osp.isfile(path):
+            raise ISICFileError(path, f'image not found (named by {self.ann_file}; check '
+                                'data_root and data_prefix in the config)')
+        width, height = read_image_size(path)
+        if (height, width) != (data_info['height'], data_info['width']):
+            raise ISICFileError(path, f'image is {width}x{height} (WxH) but {self.ann_file} '
+                                f'says {data_info["width"]}x{data_info["height"]}: it was '
+                                'replaced or resized after conversion; convert the data again')
+
+    def _skip_or_raise(self, err: ISICFileError) -> None:
+        if not (self.skip_bad_images and not self.test_mode):
+            raise err
+        self.num_skipped += 1
+        print_log(f'skipped {err} ({self.num_skipped} skipped)', logger='current',
+                  level=logging.WARNING)
+
+    def prepare_data(self, idx: int) -> Any:
+        """The pipeline's output, or None for a bad image with
+        ``skip_bad_images`` (mmengine then draws another image)."""
+        try:
+            return super().prepare_data(idx)
+        except ISICFileError as err:
+            self._skip_or_raise(err)
+            return None

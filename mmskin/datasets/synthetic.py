@@ -29,7 +29,7 @@ from typing import Dict, Sequence, Tuple, Union
 import cv2
 import numpy as np
 
-from mmskin.utils import ISIC_CLASSES, write_image_atomic
+from mmskin.utils import ISIC_CLASSES, write_image_atomic, write_text_atomic
 from .conversion import OFFICIAL_LAYOUTS
 
 #: Native (width, height) of the generated images and their relative weights:
@@ -239,7 +239,7 @@ def _write_label_csv(path: Path, layout: str, split: str, labels: Dict[str, int]
         lines = [f'{isic_id},{ISIC_CLASSES[label]}' for isic_id, label in labels.items()]
     else:
         lines = [f'{isic_id},{label:.1f}' for isic_id, label in labels.items()]
-    path.write_text('\n'.join(lines) + '\n')
+    write_text_atomic(path, '\n'.join(lines) + '\n')
 
 
 def generate_isic_layout(out_dir: Union[str, os.PathLike], layout: str = 'isbi2016',

@@ -2,12 +2,13 @@
 from, distributed training without CUDA."""
 from . import hooks  # noqa: F401  registers the hooks
 from .distributed import init_cpu_distributed
-from .hooks import (AtomicCheckpointHook, FiniteLossHook, IterationSeedHook,
-                    NonFiniteLossError, ThreePhaseTrainingHook)
+from .hooks import (AtomicCheckpointHook, CheckpointWriteError, FiniteLossHook,
+                    IterationSeedHook, NonFiniteLossError, NonFiniteWeightsError,
+                    ThreePhaseTrainingHook)
 from .resume import find_resume_checkpoint, is_complete_checkpoint
 
 __all__ = [
-    'AtomicCheckpointHook', 'FiniteLossHook', 'IterationSeedHook', 'NonFiniteLossError',
-    'ThreePhaseTrainingHook', 'find_resume_checkpoint', 'init_cpu_distributed',
-    'is_complete_checkpoint'
+    'AtomicCheckpointHook', 'CheckpointWriteError', 'FiniteLossHook', 'IterationSeedHook',
+    'NonFiniteLossError', 'NonFiniteWeightsError', 'ThreePhaseTrainingHook',
+    'find_resume_checkpoint', 'init_cpu_distributed', 'is_complete_checkpoint'
 ]

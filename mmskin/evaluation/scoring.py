@@ -116,7 +116,11 @@ def score_segmentation_folders(prediction_dir: Path,
     for image_id, truth_path in truth.items():
         gt = read_mask(truth_path)
         if image_id in predictions:
-            pred, is_low = read_prediction_mask(predictions[image_id], gt.shape)
+            pred, is_low = read_prediction_mask(predictions[image_id])
+            if pred.shape != gt.shape:
+                raise ISICFileError(predictions[image_id], (
+                    f'mask is {pred.shape[1]}x{pred.shape[0]} (WxH) but the ground truth '
+                    f'{truth_path} is {gt.shape[1]}x{gt.shape[0]}'))
             if is_low:
                 low_valued.append(predictions[image_id].name)
         else:

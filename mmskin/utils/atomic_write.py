@@ -10,6 +10,7 @@ the whole new one, never a part. The file gets the usual permissions
 (``0o666`` less the umask), as ``open`` would give it.
 """
 import csv
+import errno
 import io
 import json
 import os
@@ -19,6 +20,8 @@ from typing import Iterable, Optional, Sequence, Union
 
 import cv2
 import numpy as np
+
+from .isic_files import ISICFileError
 
 PathLike = Union[str, os.PathLike]
 
@@ -43,12 +46,16 @@ def write_bytes_atomic(path: PathLike, data: bytes, partial: Optional[PathLike] 
             ``path`` is then left as it was and no temporary file remains.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if partial is None:
-        fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp')
-    else:
-        tmp_name = str(partial)
-        fd = os.open(tmp_name, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if partial is None:
+            fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.',
+                                            suffix='.tmp')
+        else:
+            tmp_name = str(partial)
+            fd = os.open(tmp_name, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
+    except OSError as error:
+        raise _naming(path, error) from error
     try:
         with os.fdopen(fd, 'wb') as f:
             f.write(data)
@@ -56,7 +63,8 @@ def write_bytes_atomic(path: PathLike, data: bytes, partial: Optional[PathLike] 
             os.fsync(f.fileno())
         written = os.path.getsize(tmp_name)
         if written != len(data):
-            raise OSError(f'{path}: only {written} of {len(data)} bytes reached the disk')
+            raise OSError(errno.ENOSPC,
+                          f'{path}: only {written} of {len(data)} bytes reached the disk')
         os.chmod(tmp_name, 0o666 & ~_umask())
         os.replace(tmp_name, path)
     except BaseException as error:
@@ -65,9 +73,38 @@ def write_bytes_atomic(path: PathLike, data: bytes, partial: Optional[PathLike] 
         except FileNotFoundError:
             pass
         if isinstance(error, OSError) and str(path) not in str(error):
-            raise OSError(error.errno, f'{path}: cannot write the file ({error.strerror or error})'
-                          ) from error
+            raise _naming(path, error) from error
         raise
+
+
+def _naming(path: Path, error: OSError) -> OSError:
+    """``error`` as an OSError whose message names ``path`` (not a temporary file)."""
+    return OSError(error.errno, f'{path}: cannot write the file ({error.strerror or error})')
+
+
+def check_writable_dir(folder: PathLike, role: str = 'output folder') -> Path:
+    """Create ``folder`` if needed and check that a file can be written in it.
+
+    Run before a long job, so that a read-only or full folder stops it at
+    once rather than after hours, and with a message naming the folder.
+
+    Args:
+        folder: the folder.
+        role: what the folder is, for the message (e.g. 'work directory').
+
+    Raises:
+        ISICFileError: ``'<folder>: <role> is not writable (<reason>)'``.
+    """
+    folder = Path(folder)
+    probe = folder / f'.write_test.{os.getpid()}'
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        write_bytes_atomic(probe, b'mmskin write test\n')
+        probe.unlink()
+    except OSError as error:
+        reason = error.strerror or str(error)
+        raise ISICFileError(folder, f'{role} is not writable ({reason})') from None
+    return folder
 
 
 def write_text_atomic(path: PathLike, text: str) -> None:

@@ -18,11 +18,22 @@ code, so instead:
 :func:`trust_checkpoint` marks a file, URL or folder as named by the user.
 Importing :mod:`mmskin` installs the loaders for local paths and http(s) URLs
 in mmengine's ``CheckpointLoader``.
+
+Every checkpoint a run writes carries a hash of its tensors (the model's
+and the optimizer's) in ``meta['content_sha256']`` (:func:`add_content_hash`,
+called by :class:`~mmskin.engine.AtomicCheckpointHook`). Every load through
+these loaders (``load_from``, ``--resume``, the tools' checkpoint argument)
+recomputes it: a file whose bits changed after it was written is refused
+with :class:`CheckpointIntegrityError` naming it, instead of training or
+testing on damaged weights. Checkpoints without the hash (e.g. downloaded
+pretrained weights) load as before.
 """
+import hashlib
 import os
 import os.path as osp
 import pickle
-from typing import Any, Optional, Set
+import zipfile
+from typing import Any, Iterator, Optional, Set, Tuple
 from urllib.parse import urlparse
 
 import torch
@@ -33,8 +44,61 @@ from mmengine.runner.checkpoint import CheckpointLoader
 _trusted: Set[str] = set()
 
 
+#: Key in a checkpoint's ``meta`` holding the hash of its tensors.
+CONTENT_HASH_KEY = 'content_sha256'
+#: The parts of a checkpoint whose tensors are hashed.
+HASHED_PARTS = ('state_dict', 'optimizer')
+
+
 class UntrustedCheckpointError(RuntimeError):
     """A checkpoint holds Python objects and was not named by the user."""
+
+
+class CheckpointIntegrityError(ValueError):
+    """A checkpoint file that is damaged: it does not load, or its tensors do
+    not match the hash written with them."""
+
+
+def _tensors(node: Any, where: str) -> Iterator[Tuple[str, torch.Tensor]]:
+    """Every tensor under ``node`` with its path, in a fixed order."""
+    if isinstance(node, torch.Tensor):
+        yield where, node
+    elif isinstance(node, dict):
+        for key in sorted(node, key=str):
+            yield from _tensors(node[key], f'{where}/{key}')
+    elif isinstance(node, (list, tuple)):
+        for index, value in enumerate(node):
+            yield from _tensors(value, f'{where}/{index}')
+
+
+def content_hash(checkpoint: dict) -> str:
+    """SHA-256 of the name, dtype, shape and bytes of every tensor in the
+    checkpoint's ``state_dict`` and ``optimizer`` (on any device)."""
+    digest = hashlib.sha256()
+    for part in HASHED_PARTS:
+        for where, tensor in _tensors(checkpoint.get(part), part):
+            data = tensor.detach().cpu().contiguous().reshape(-1).view(torch.uint8)
+            digest.update(f'{where}|{tensor.dtype}|{tuple(tensor.shape)}|'.encode())
+            digest.update(data.numpy().tobytes())
+    return digest.hexdigest()
+
+
+def add_content_hash(checkpoint: dict) -> None:
+    """Store :func:`content_hash` in ``checkpoint['meta']``, before saving."""
+    checkpoint.setdefault('meta', {})[CONTENT_HASH_KEY] = content_hash(checkpoint)
+
+
+def verify_content_hash(checkpoint: Any, filename: str) -> None:
+    """Raise :class:`CheckpointIntegrityError` if ``checkpoint`` carries a
+    hash that its tensors do not match."""
+    meta = checkpoint.get('meta') if isinstance(checkpoint, dict) else None
+    expected = meta.get(CONTENT_HASH_KEY) if isinstance(meta, dict) else None
+    if expected is None:
+        return
+    if content_hash(checkpoint) != expected:
+        raise CheckpointIntegrityError(
+            f'{filename}: the checkpoint is damaged: its weights do not match the hash '
+            'written with them (the file changed after it was saved); use another checkpoint')
 
 
 def _key(path: str) -> str:
@@ -57,13 +121,29 @@ def is_trusted(path: str) -> bool:
     return any(key == t or key.startswith(t.rstrip(os.sep) + os.sep) for t in _trusted)
 
 
+def _damaged(filename: str, err: Exception) -> CheckpointIntegrityError:
+    reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+    if not zipfile.is_zipfile(filename):
+        reason = 'not a zip archive'
+    return CheckpointIntegrityError(f'{filename}: not a readable checkpoint, the file is '
+                                    f'damaged or not a torch checkpoint ({reason})')
+
+
 def load_checkpoint_file(filename: str, map_location: Any = None, *,
                          trusted: bool = False) -> Any:
     """``torch.load`` that keeps ``weights_only=True`` unless the file is
-    trusted (see the module docstring)."""
+    trusted (see the module docstring), and checks the content hash.
+
+    Raises:
+        UntrustedCheckpointError: the file needs a full load and is not trusted.
+        CheckpointIntegrityError: the file does not load, or its tensors do
+            not match its hash.
+    """
     try:
-        return torch.load(filename, map_location=map_location, weights_only=True)
+        checkpoint = torch.load(filename, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as err:
+        if not zipfile.is_zipfile(filename):  # torch has saved zip archives since 1.6
+            raise _damaged(filename, err) from err
         if not (trusted or is_trusted(filename)):
             raise UntrustedCheckpointError(
                 f'{filename}: the checkpoint holds Python objects besides tensors, so '
@@ -72,7 +152,16 @@ def load_checkpoint_file(filename: str, map_location: Any = None, *,
                 'mmskin.utils.trust_checkpoint() on it.') from err
         print_log(f'{filename}: loading a trusted mmengine checkpoint in full '
                   '(weights_only=False)', logger='current')
-        return torch.load(filename, map_location=map_location, weights_only=False)
+        try:
+            checkpoint = torch.load(filename, map_location=map_location, weights_only=False)
+        except Exception as err:  # any damage: zip, pickle or tensor records
+            raise _damaged(filename, err) from err
+    except (FileNotFoundError, IsADirectoryError):
+        raise
+    except Exception as err:  # any damage: zip, pickle or tensor records
+        raise _damaged(filename, err) from err
+    verify_content_hash(checkpoint, filename)
+    return checkpoint
 
 
 def _load_from_local(filename: str, map_location: Any = None) -> Any:

@@ -66,9 +66,35 @@ class ISICFileError(ValueError):
 
 # names and folders
 
-def mask_file_name(image_id: str) -> str:
-    """The name under which the mask of ``image_id`` is written."""
-    return image_id + MASK_SUFFIXES[0]
+def check_image_id(image_id: str, source: PathLike) -> str:
+    """``image_id`` if it can name a file inside an output folder, else an error.
+
+    Image ids come from files (CSV rows, annotation JSON, file names) and
+    become output file names: an id that is empty, ``.`` or ``..``, or holds
+    a path separator or a NUL byte would write outside the folder (or
+    nowhere), so it is refused.
+
+    Args:
+        image_id: the id.
+        source: the file the id comes from, for the message.
+
+    Raises:
+        ISICFileError: naming ``source`` and the id.
+    """
+    if (not image_id or image_id in ('.', '..') or any(c in image_id for c in '/\\\0')
+            or os.path.isabs(image_id)):
+        raise ISICFileError(source, f'image id {image_id!r} cannot name a file: expected a '
+                            'plain name without path separators (e.g. ISIC_0000000)')
+    return image_id
+
+
+def mask_file_name(image_id: str, source: PathLike = '<image id>') -> str:
+    """The name under which the mask of ``image_id`` is written.
+
+    Raises:
+        ISICFileError: the id cannot name a file (:func:`check_image_id`).
+    """
+    return check_image_id(image_id, source) + MASK_SUFFIXES[0]
 
 
 def find_mask(folder: PathLike, image_id: str) -> Optional[Path]:
@@ -249,7 +275,8 @@ def read_mask(path: PathLike, shape: Optional[Tuple[int, int]] = None, *,
     return pixels > MASK_THRESHOLD
 
 
-def read_prediction_mask(path: PathLike, shape: Tuple[int, int]) -> Tuple[np.ndarray, bool]:
+def read_prediction_mask(path: PathLike,
+                         shape: Optional[Tuple[int, int]] = None) -> Tuple[np.ndarray, bool]:
     """A predicted mask binarised as the scorer does, and whether it is low-valued.
 
     Unlike :func:`read_mask`, a mask whose lesion values are all ``<= 128``

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Set, Tuple
 
-from .isic_files import ISICFileError, PathLike
+from .isic_files import ISICFileError, PathLike, check_image_id
 from .lesion import ISIC_CLASSES
 
 #: Columns that may hold the image id, by preference.
@@ -111,7 +111,13 @@ class LabelTable:
         """Record a row; ``label`` None means undetermined (dropped)."""
         if not image_id:
             self.reject(image_id, line, 'no image id')
-        elif image_id in self.rows:
+            return
+        try:
+            check_image_id(image_id, self.csv_path)
+        except ISICFileError as error:
+            self.reject(image_id, line, error.problem)
+            return
+        if image_id in self.rows:
             self.problems[image_id] = ISICFileError(
                 self.csv_path, f'line {line}: image {image_id} appears twice (first in line '
                 f'{self.rows[image_id]})')

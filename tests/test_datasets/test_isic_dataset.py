@@ -60,11 +60,11 @@ def data_root(tmp_path_factory) -> Path:
     return root
 
 
-def _dataset(data_root: Path, split: str):
+def _dataset(data_root: Path, split: str, **options):
     init_default_scope('mmdet')
     cfg = Config.fromfile(str(CONFIG))
     dataset_cfg = cfg[f'{split}_dataloader'].dataset
-    dataset_cfg.update(data_root=str(data_root), ann_file='annotations/tiny.json')
+    dataset_cfg.update(data_root=str(data_root), ann_file='annotations/tiny.json', **options)
     return DATASETS.build(dataset_cfg)
 
 
@@ -145,3 +145,77 @@ def test_training_on_unknown_labels_is_an_error_unless_class_agnostic(unknown_ro
     index = next(i for i in range(len(dataset))
                  if dataset.get_data_info(i)['img_path'].endswith('gray.png'))
     assert dataset[index]['data_samples'].gt_instances.labels.tolist() == [0]
+
+
+# --- checks of the files -------------------------------------------------------
+
+
+def _copy(data_root: Path, tmp_path: Path) -> Path:
+    import shutil
+    root = tmp_path / 'root'
+    shutil.copytree(data_root, root)
+    return root
+
+
+@pytest.mark.parametrize('damage, problem', [
+    (lambda ann: ann.unlink(), 'annotation file not found'),
+    (lambda ann: ann.write_bytes(b''), 'annotation file is empty'),
+    (lambda ann: ann.write_text('{"images": ['), 'annotation file is not valid JSON'),
+    (lambda ann: ann.write_text('{"images": []}'), 'not a COCO instance file: no annotations'),
+    (lambda ann: ann.write_text('{"images": [], "annotations": [], "categories": []}'),
+     'annotation file lists no image'),
+])
+def test_a_bad_annotation_file_is_named(data_root, tmp_path, damage, problem):
+    root = _copy(data_root, tmp_path)
+    ann = root / 'annotations' / 'tiny.json'
+    damage(ann)
+    with pytest.raises(ISICFileError, match=f'{ann}: {problem}'):
+        _dataset(root, 'train')
+
+
+@pytest.mark.parametrize('split', ['train', 'test'])
+def test_every_image_is_checked_when_the_dataset_is_built(data_root, tmp_path, split):
+    root = _copy(data_root, tmp_path)
+    (root / 'images' / 'gray.png').unlink()
+    with pytest.raises(ISICFileError, match=f'{root}/images/gray.png: image not found .*'
+                       'check data_root and data_prefix'):
+        _dataset(root, split)
+    truncated = root / 'images' / 'rgb.jpg'
+    truncated.write_bytes(truncated.read_bytes()[:300])
+    cv2.imwrite(str(root / 'images' / 'gray.png'), np.zeros((120, 80), np.uint8))
+    with pytest.raises(ISICFileError, match=f'{truncated}: corrupt or truncated image'):
+        _dataset(root, split)
+
+
+def test_an_image_replaced_after_conversion_is_named_with_both_sizes(data_root, tmp_path):
+    root = _copy(data_root, tmp_path)
+    cv2.imwrite(str(root / 'images' / 'rgb.jpg'), np.zeros((100, 150, 3), np.uint8))
+    with pytest.raises(ISICFileError, match=r'rgb.jpg: image is 150x100 \(WxH\) but .*tiny.json '
+                       'says 150x90: it was replaced or resized after conversion'):
+        _dataset(root, 'test')
+
+
+def test_an_image_replaced_while_training_is_named(data_root, tmp_path):
+    """Checked again when it is read: the dataset was built before the change."""
+    root = _copy(data_root, tmp_path)
+    dataset = _dataset(root, 'train')
+    cv2.imwrite(str(root / 'images' / 'rgb.jpg'), np.zeros((100, 150, 3), np.uint8))
+    with pytest.raises(ISICFileError, match=r'rgb.jpg: image is 150x100 \(WxH\) but'):
+        dataset[0]
+    (root / 'images' / 'rgb.jpg').write_bytes(b'')
+    with pytest.raises(ISICFileError, match='rgb.jpg: cannot be decoded: the file is empty'):
+        dataset[0]
+
+
+def test_bad_images_can_be_skipped_and_counted_in_training(data_root, tmp_path):
+    root = _copy(data_root, tmp_path)
+    (root / 'images' / 'gray.png').write_bytes(b'')
+    dataset = _dataset(root, 'train', skip_bad_images=True)
+    assert dataset.num_skipped == 1
+    assert len(dataset) == len(IMAGES) - 2  # the image without lesion is filtered as before
+    (root / 'images' / 'rgb.jpg').write_bytes(b'')  # broken after the dataset was built
+    np.random.seed(0)
+    assert dataset[0]['data_samples'].img_path != str(root / 'images' / 'rgb.jpg')
+    assert dataset.num_skipped >= 2  # another image is drawn, possibly rgb.jpg again
+    with pytest.raises(ISICFileError):  # never at test time: every image is scored
+        _dataset(root, 'test', skip_bad_images=True)

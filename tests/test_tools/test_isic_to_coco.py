@@ -68,3 +68,20 @@ def test_cli(isbi, tmp_path, capsys):
         with pytest.raises(SystemExit) as info:
             main(argv)
         assert info.value.code == 2
+
+
+BASE = ['isic2017', 'data', '--split', 'Training', '--out', 'x.json']
+
+
+@pytest.mark.parametrize('flags, polygon', [([], False), (['--rle'], False),
+                                            (['--polygon'], True)])
+def test_rle_is_the_default(load_tool, flags, polygon):
+    tool = load_tool('tools/dataset_converters/isic_to_coco.py')
+    assert tool.parse_args([*BASE, *flags]).polygon is polygon
+
+
+def test_rle_and_polygon_exclude_each_other(load_tool, capsys):
+    tool = load_tool('tools/dataset_converters/isic_to_coco.py')
+    with pytest.raises(SystemExit):
+        tool.parse_args([*BASE, '--rle', '--polygon'])
+    assert 'not allowed with argument' in capsys.readouterr().err

@@ -54,3 +54,59 @@ def test_partial_name_csv_and_mask(tmp_path):
     written = cv2.imread(str(tmp_path / 'm.png'), cv2.IMREAD_UNCHANGED)
     assert written.dtype == np.uint8 and written.ndim == 2
     np.testing.assert_array_equal(written, mask.astype(np.uint8) * 255)
+
+
+def test_check_writable_dir_creates_the_folder(tmp_path):
+    folder = tmp_path / 'a' / 'b'
+    assert atomic_write.check_writable_dir(folder) == folder
+    assert folder.is_dir() and not list(folder.iterdir())
+
+
+def test_check_writable_dir_names_an_unwritable_folder(tmp_path, monkeypatch):
+    """Read-only: chmod where permissions stop the user; as root (whom
+    they do not stop) the EACCES such a folder gives."""
+    folder = tmp_path / 'ro'
+    folder.mkdir()
+    folder.chmod(0o555)
+    if os.access(folder, os.W_OK):  # root
+
+        def refused(*args, **kwargs):
+            raise PermissionError(13, 'Permission denied')
+
+        monkeypatch.setattr(atomic_write.tempfile, 'mkstemp', refused)
+    try:
+        with pytest.raises(atomic_write.ISICFileError,
+                           match=f'{folder}: work directory is not writable '
+                           r'\(.*Permission denied'):
+            atomic_write.check_writable_dir(folder, 'work directory')
+    finally:
+        folder.chmod(0o755)
+
+
+def test_check_writable_dir_names_a_file_in_the_way(tmp_path):
+    (tmp_path / 'taken').write_text('a file')
+    with pytest.raises(atomic_write.ISICFileError, match='output folder is not writable'):
+        atomic_write.check_writable_dir(tmp_path / 'taken' / 'out')
+
+
+def test_a_full_disk_is_an_error_naming_the_target(tmp_path):
+    """RLIMIT_FSIZE makes writes fail with EFBIG, as a full disk does, for
+    root too; the target is named, not the temporary file."""
+    import subprocess
+    import sys
+    script = (
+        'import resource, signal, sys\n'
+        'from mmskin.utils import write_bytes_atomic\n'
+        'signal.signal(signal.SIGXFSZ, signal.SIG_IGN)\n'
+        'resource.setrlimit(resource.RLIMIT_FSIZE, (100, 100))\n'
+        'try:\n'
+        '    write_bytes_atomic(sys.argv[1], bytes(1000))\n'
+        'except OSError as err:\n'
+        '    print(err.strerror)\n')
+    out = tmp_path / 'big.bin'
+    out.write_bytes(b'earlier')
+    result = subprocess.run([sys.executable, '-c', script, str(out)], capture_output=True,
+                            text=True, timeout=120)
+    assert result.stdout.startswith(f'{out}: cannot write the file (File too large)'), result
+    assert out.read_bytes() == b'earlier'
+    assert [p.name for p in tmp_path.iterdir()] == ['big.bin']

@@ -12,6 +12,7 @@ from mmengine.runner.checkpoint import _load_checkpoint
 from torch.utils.data import Dataset
 
 from mmskin.apis import apply_common_args, resolve_resume
+from mmskin.engine import AtomicCheckpointHook
 from mmskin.utils import UntrustedCheckpointError, checkpoint as ckpt_mod, trust_checkpoint
 
 
@@ -35,7 +36,7 @@ class _Data(Dataset):
         return dict(x=torch.tensor([float(i), 1.0]))
 
 
-def _runner(work_dir, max_iters, **kwargs):
+def _runner(work_dir, max_iters, checkpoint=None, **kwargs):
     torch.manual_seed(0)  # the same initial weights in every run, whatever ran before
     return Runner(
         model=_Toy(), work_dir=str(work_dir),
@@ -43,7 +44,8 @@ def _runner(work_dir, max_iters, **kwargs):
                               batch_size=2, collate_fn=dict(type='default_collate')),
         optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.01, momentum=0.9)),
         train_cfg=dict(type='IterBasedTrainLoop', max_iters=max_iters),
-        default_hooks=dict(checkpoint=dict(type='CheckpointHook', interval=2, by_epoch=False)),
+        default_hooks=dict(checkpoint=checkpoint or dict(type='CheckpointHook', interval=2,
+                                                         by_epoch=False)),
         randomness=dict(seed=0), **kwargs)
 
 
@@ -105,3 +107,67 @@ def test_resume_restores_iteration_weights_and_optimizer(tmp_path, trained):
     mom_a = resumed.optim_wrapper.optimizer.state_dict()['state'][0]['momentum_buffer']
     mom_b = straight.optim_wrapper.optimizer.state_dict()['state'][0]['momentum_buffer']
     assert torch.allclose(mom_a, mom_b, atol=1e-6)
+
+
+# --- content hash ------------------------------------------------------------
+
+
+def _sealed(path, **parts):
+    checkpoint = dict(meta=dict(iter=3), state_dict=dict(w=torch.arange(64.0)), **parts)
+    ckpt_mod.add_content_hash(checkpoint)
+    torch.save(checkpoint, path)
+    return checkpoint
+
+
+def test_a_sealed_checkpoint_loads_and_a_changed_weight_is_refused(tmp_path):
+    path = tmp_path / 'iter_3.pth'
+    checkpoint = _sealed(path, optimizer=dict(state={0: dict(momentum_buffer=torch.ones(3))}))
+    loaded = ckpt_mod.load_checkpoint_file(str(path))
+    assert torch.equal(loaded['state_dict']['w'], checkpoint['state_dict']['w'])
+    for part, edit in (('state_dict', lambda c: c['state_dict']['w'].__setitem__(5, 1e8)),
+                       ('optimizer', lambda c: c['optimizer']['state'][0]['momentum_buffer']
+                        .__setitem__(0, 2.0))):
+        damaged = ckpt_mod.load_checkpoint_file(str(path))
+        edit(damaged)
+        torch.save(damaged, tmp_path / f'{part}.pth')
+        with pytest.raises(ckpt_mod.CheckpointIntegrityError,
+                           match=f'{tmp_path / part}.pth: the checkpoint is damaged'):
+            ckpt_mod.load_checkpoint_file(str(tmp_path / f'{part}.pth'))
+
+
+def test_flipped_bits_in_the_file_are_refused(tmp_path):
+    """A bit flipped in the stored tensor bytes: still a valid zip archive,
+    torch loads it, the hash does not match."""
+    path = tmp_path / 'iter_3.pth'
+    _sealed(path)
+    data = bytearray(path.read_bytes())
+    stored = torch.arange(64.0).numpy().tobytes()
+    offset = bytes(data).index(stored) + 4 * 40 + 3  # the high byte of w[40]
+    data[offset] ^= 0x40
+    path.write_bytes(bytes(data))
+    weights = torch.load(path, weights_only=True)['state_dict']['w']
+    assert weights[40] != 40.0  # the flip reached a weight
+    with pytest.raises(ckpt_mod.CheckpointIntegrityError, match='damaged'):
+        ckpt_mod.load_checkpoint_file(str(path))
+
+
+def test_a_checkpoint_without_a_hash_loads(tmp_path):
+    torch.save(dict(state_dict=dict(w=torch.ones(2))), tmp_path / 'pretrained.pth')
+    loaded = ckpt_mod.load_checkpoint_file(str(tmp_path / 'pretrained.pth'))
+    assert torch.equal(loaded['state_dict']['w'], torch.ones(2))
+
+
+def test_an_unreadable_file_is_a_damaged_checkpoint(tmp_path):
+    path = tmp_path / 'iter_3.pth'
+    path.write_bytes(b'not a checkpoint at all')
+    with pytest.raises(ckpt_mod.CheckpointIntegrityError, match=f'{path}: not a readable'):
+        ckpt_mod.load_checkpoint_file(str(path))
+
+
+def test_the_runs_checkpoints_carry_the_hash(trained):
+    """Checkpoints written by AtomicCheckpointHook are sealed (the hash is
+    added just before saving)."""
+    work_dir = trained.parent / 'sealed'
+    _runner(work_dir, 2, AtomicCheckpointHook(interval=2, by_epoch=False)).train()
+    checkpoint = ckpt_mod.load_checkpoint_file(str(work_dir / 'iter_2.pth'), trusted=True)
+    assert checkpoint['meta'][ckpt_mod.CONTENT_HASH_KEY] == ckpt_mod.content_hash(checkpoint)

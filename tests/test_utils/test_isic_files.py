@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from mmskin.utils import (ISICFileError, index_masks, list_images, read_image, read_mask,
-                          read_prediction_mask)
+from mmskin.utils import (ISICFileError, check_image_id, index_masks, list_images,
+                          mask_file_name, read_image, read_mask, read_prediction_mask)
 
 
 def _write(path, image):
@@ -157,3 +157,16 @@ def test_read_mask(photos, tmp_path):
     cv2.imwrite(str(path), (photos.lesion_mask(40, 60) > 0).astype(np.uint8))
     with pytest.raises(ISICFileError, match='at most 1; the ISIC scorer'):
         read_mask(path, (40, 60))
+
+
+@pytest.mark.parametrize('image_id', ['', '.', '..', '../x', 'a/b', 'a\\b', '/abs', 'x\0y'])
+def test_ids_that_cannot_name_a_file_are_refused(image_id):
+    with pytest.raises(ISICFileError, match="labels.csv: image id .* cannot name a file"):
+        check_image_id(image_id, 'labels.csv')
+    with pytest.raises(ISICFileError):
+        mask_file_name(image_id)
+
+
+def test_plain_ids_name_their_mask():
+    assert check_image_id('ISIC_0000000', 'x') == 'ISIC_0000000'
+    assert mask_file_name('ISIC_0000000.v2') == 'ISIC_0000000.v2_segmentation.png'

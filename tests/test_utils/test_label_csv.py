@@ -58,3 +58,14 @@ def test_archive_one_hot_and_malignant_forms(tmp_path):
     one_hot.write_text('image,MEL,NV\nA,yes,0\n')
     with pytest.raises(ISICFileError, match=r"line 2: MEL values \['yes'\]"):
         read_label_csv(one_hot).check()
+
+
+def test_an_id_that_is_a_path_is_a_row_problem(tmp_path):
+    """Ids become output file names: one that would leave the folder is refused."""
+    path = tmp_path / 'labels.csv'
+    path.write_text('image_id,melanoma\nISIC_0000000,0\n../../etc/evil,1\n')
+    table = read_label_csv(path)
+    assert table.labels == {'ISIC_0000000': 0}
+    with pytest.raises(ISICFileError, match=r"labels.csv: line 3: image id '../../etc/evil' "
+                       'cannot name a file'):
+        table.check()

@@ -126,6 +126,10 @@ def main(argv=None) -> int:
     except ISICFileError as error:
         print(f'error: {error}', file=sys.stderr)
         return 1
+    except OSError as error:  # e.g. an unreadable file
+        where = f'{error.filename}: ' if error.filename else ''
+        print(f'error: {where}{error.strerror or error}', file=sys.stderr)
+        return 1
     _print_report(args.task, report, intervals)
     if args.json:
         values = with_interval_keys({key: report.summary[key] for key in JSON_KEYS[args.task]},

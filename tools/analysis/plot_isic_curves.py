@@ -58,6 +58,10 @@ def main(argv=None) -> int:
     except ValueError as error:
         print(f'error: {error}', file=sys.stderr)
         return 1
+    except OSError as error:  # an unwritable or full output folder
+        where = f'{error.filename}: ' if error.filename else ''
+        print(f'error: {where}{error.strerror or error}', file=sys.stderr)
+        return 1
     for path in paths:
         print(f'wrote {path}')
     return 0

@@ -23,13 +23,14 @@ Images without a label are kept, unlabelled; the summary counts them.
 """
 import argparse
 import logging
-import sys
+from pathlib import Path
 
+from mmskin.apis.runner_setup import one_line_errors
 from mmskin.datasets.conversion import (OFFICIAL_LAYOUTS, convert_to_coco, find_archive_samples,
                                         find_official_samples)
 from mmskin.datasets.conversion.other_layouts import (ISIC2018_SPLITS, find_folder_samples,
                                                       find_isic2018_samples, find_ph2_samples)
-from mmskin.utils import ISICFileError, read_id_list
+from mmskin.utils import check_writable_dir, read_id_list
 
 #: The options each layout takes (besides --out and the common ones).
 LAYOUT_OPTIONS = {
@@ -126,14 +127,14 @@ def find_samples(args: argparse.Namespace):
 def main(argv=None) -> None:
     args = parse_args(argv)
     logging.basicConfig(format='%(levelname)s: %(message)s')
-    try:
+    # Bad input or an unwritable output: one line naming the file, exit 1.
+    with one_line_errors():
+        check_writable_dir(Path(args.out).parent, 'output folder')
         collection = find_samples(args)
         if args.ids:
             collection = collection.select(read_id_list(args.ids), args.ids)
         summary = convert_to_coco(collection, args.out, skip_bad=args.skip_bad,
                                   polygon=args.polygon, nproc=args.nproc)
-    except ISICFileError as error:
-        sys.exit(f'error: {error}')
     print(summary)
 
 

@@ -1,17 +1,35 @@
-"""A CheckpointHook whose files are never seen half-written."""
+"""A CheckpointHook whose files are never seen half-written, damaged or
+holding non-finite weights."""
 import glob
 import os
 import os.path as osp
+from typing import Optional
 
+import torch
 from mmengine.dist import is_main_process
 from mmengine.fileio import LocalBackend
 from mmengine.hooks import CheckpointHook
 
 from mmdet.registry import HOOKS
-from mmskin.utils import write_bytes_atomic
+from mmskin.utils import add_content_hash, write_bytes_atomic
 
 #: Suffix of a checkpoint while it is being written.
 PARTIAL_SUFFIX = '.part'
+
+
+class NonFiniteWeightsError(RuntimeError):
+    """A checkpoint about to be written holds NaN or infinite weights."""
+
+
+class CheckpointWriteError(OSError):
+    """A checkpoint could not be written in full (full disk, no permission)."""
+
+
+def _non_finite(state_dict: dict) -> list:
+    """Names of the floating-point tensors holding a NaN or an infinity."""
+    return [name for name, value in state_dict.items()
+            if torch.is_tensor(value) and value.is_floating_point()
+            and not bool(torch.isfinite(value).all())]
 
 
 def _fsync(path: str) -> None:
@@ -41,6 +59,9 @@ class AtomicCheckpointHook(CheckpointHook):
     written as mmengine does: ``--resume`` does not use them.
     """
 
+    #: The checkpoint being written, for messages.
+    _target: Optional[str] = None
+
     def before_train(self, runner) -> None:
         """Set up as mmengine does, then remove partial files left behind
         by a run killed while writing."""
@@ -52,6 +73,20 @@ class AtomicCheckpointHook(CheckpointHook):
                     f'Removing {partial}: a checkpoint that an earlier run '
                     'did not finish writing.')
                 os.remove(partial)
+
+    def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
+        """Refuse non-finite weights, then add the content hash (the hook
+        runs last: ``VERY_LOW`` priority, after any hook that edits the dict)."""
+        bad = _non_finite(checkpoint.get('state_dict', {}))
+        if bad:
+            iteration = checkpoint.get('meta', {}).get('iter', runner.iter)
+            raise NonFiniteWeightsError(
+                f'{self._target or "checkpoint"}: not written: after iteration {iteration} the '
+                f'weights are not finite ({len(bad)} tensors hold NaN or infinite values, e.g. '
+                f'{bad[0]}); the checkpoints in {runner.work_dir} are kept. Resume from the '
+                'last one with a lower learning rate or stronger gradient clipping '
+                '(optim_wrapper.clip_grad).')
+        add_content_hash(checkpoint)
 
     def _is_local(self) -> bool:
         return isinstance(self.file_backend, LocalBackend)
@@ -74,22 +109,37 @@ class AtomicCheckpointHook(CheckpointHook):
         ckpt_filename = self.filename_tmpl.format(step)
         self.last_ckpt = osp.join(self.out_dir, ckpt_filename)
         runner.message_hub.update_info('last_ckpt', self.last_ckpt)
-        # Writes on the main process only (Runner.save_checkpoint is
-        # master_only).
-        runner.save_checkpoint(
-            self.out_dir,
-            ckpt_filename + PARTIAL_SUFFIX,
-            self.file_client_args,
-            save_optimizer=self.save_optimizer,
-            save_param_scheduler=self.save_param_scheduler,
-            meta=meta,
-            by_epoch=self.by_epoch,
-            backend_args=self.backend_args,
-            **self.args)
+        partial = self.last_ckpt + PARTIAL_SUFFIX
+        self._target = self.last_ckpt
+        try:
+            # Writes on the main process only (Runner.save_checkpoint is
+            # master_only).
+            runner.save_checkpoint(
+                self.out_dir,
+                ckpt_filename + PARTIAL_SUFFIX,
+                self.file_client_args,
+                save_optimizer=self.save_optimizer,
+                save_param_scheduler=self.save_param_scheduler,
+                meta=meta,
+                by_epoch=self.by_epoch,
+                backend_args=self.backend_args,
+                **self.args)
+            if is_main_process():
+                _fsync(partial)
+        except (OSError, RuntimeError) as err:
+            if isinstance(err, NonFiniteWeightsError):
+                raise
+            if osp.exists(partial):
+                os.remove(partial)
+            reason = str(err).strip().splitlines()[-1] if str(err).strip() else repr(err)
+            raise CheckpointWriteError(
+                f'{self.last_ckpt}: cannot write the checkpoint ({reason}); the earlier '
+                f'checkpoints in {self.out_dir} are kept') from err
+        finally:
+            self._target = None
         if not is_main_process():
             return
-        _fsync(self.last_ckpt + PARTIAL_SUFFIX)
-        os.replace(self.last_ckpt + PARTIAL_SUFFIX, self.last_ckpt)
+        os.replace(partial, self.last_ckpt)
         pointer = osp.join(runner.work_dir, 'last_checkpoint')
         write_bytes_atomic(pointer, self.last_ckpt.encode(), partial=pointer + PARTIAL_SUFFIX)
         if outdated is not None:

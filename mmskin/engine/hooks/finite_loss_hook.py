@@ -29,7 +29,8 @@ class FiniteLossHook(Hook):
                          outputs: Optional[dict] = None) -> None:
         if not outputs or 'loss' not in outputs:
             return
-        loss = float(outputs['loss'])
+        loss = float(outputs['loss'].detach()) if torch.is_tensor(outputs['loss']) \
+            else float(outputs['loss'])
         if math.isfinite(loss):
             return
         terms = ', '.join(f'{name}={float(value):.4g}' for name, value in outputs.items()

@@ -169,8 +169,8 @@ class ISICSegMetric(BaseMetric):
                 raise ValueError(f'{image_id}: {error}') from None
             record['counts'] = tuple(int(c) for c in counts)
             if self.out_dir is not None:
-                write_mask_atomic(osp.join(self.out_dir, 'masks', mask_file_name(image_id)),
-                                  pred_mask)
+                name = mask_file_name(image_id, data_sample.get('img_path') or image_id)
+                write_mask_atomic(osp.join(self.out_dir, 'masks', name), pred_mask)
             self.results.append(record)
 
     def compute_metrics(self, results: List[dict]) -> Dict[str, float]:

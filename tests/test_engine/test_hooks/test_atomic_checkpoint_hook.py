@@ -16,7 +16,7 @@ from mmengine.runner import Runner
 from torch.utils.data import Dataset
 
 import mmskin  # noqa: F401  registers the hooks
-from mmskin.engine import find_resume_checkpoint
+from mmskin.engine import CheckpointWriteError, NonFiniteWeightsError, find_resume_checkpoint
 from mmskin.engine.hooks.atomic_checkpoint_hook import PARTIAL_SUFFIX
 
 
@@ -45,7 +45,7 @@ class Killed(BaseException):
     """Stands for SIGKILL: nothing after it runs."""
 
 
-def train_two_iterations(work_dir: str, hook_type: str) -> Runner:
+def train_two_iterations(work_dir: str, hook_type: str, lr: float = 0.01) -> Runner:
     runner = Runner(
         model=ToyModel(),
         work_dir=work_dir,
@@ -54,7 +54,7 @@ def train_two_iterations(work_dir: str, hook_type: str) -> Runner:
             sampler=dict(type='InfiniteSampler', shuffle=False),
             batch_size=2,
             num_workers=0),
-        optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.01, momentum=0.9)),
+        optim_wrapper=dict(optimizer=dict(type='SGD', lr=lr, momentum=0.9)),
         train_cfg=dict(by_epoch=False, max_iters=2),
         default_hooks=dict(
             checkpoint=dict(type=hook_type, by_epoch=False, interval=1,
@@ -153,3 +153,43 @@ def test_partial_files_of_a_killed_run_are_removed_when_training_starts(
     assert osp.isfile(partial)
     train_two_iterations(work_dir, 'AtomicCheckpointHook')
     assert not osp.exists(partial)
+
+
+def test_non_finite_weights_are_never_written(tmp_path):
+    """lr 3e38: a step overflows the weights while its loss was finite; that
+    checkpoint is refused and not written, the earlier ones are good."""
+    work_dir = str(tmp_path / 'diverged')
+    torch.manual_seed(0)
+    with pytest.raises(NonFiniteWeightsError,
+                       match=rf'{work_dir}/iter_(?P<i>\d).pth: not written: after iteration '
+                       r'(?P=i) the weights are not finite \(\d tensors hold NaN or infinite '
+                       r'values, e.g. linear.(weight|bias)\)') as error:
+        train_two_iterations(work_dir, 'AtomicCheckpointHook', lr=3e38)
+    refused = str(error.value).split(':')[0]
+    assert not osp.exists(refused) and not osp.exists(refused + PARTIAL_SUFFIX)
+    for name in os.listdir(work_dir):
+        if name.endswith('.pth'):
+            state = torch.load(osp.join(work_dir, name), weights_only=False)['state_dict']
+            assert all(torch.isfinite(v).all() for v in state.values()), name
+
+
+def test_a_checkpoint_that_cannot_be_written_is_an_error_naming_it(tmp_path, monkeypatch):
+    """A full disk while saving: the error names the checkpoint, the partial
+    file is removed and --resume still finds the previous checkpoint."""
+    work_dir = str(tmp_path / 'full')
+    runner = train_two_iterations(work_dir, 'AtomicCheckpointHook')
+    hook = next(h for h in runner.hooks if type(h).__name__ == 'AtomicCheckpointHook')
+    runner.train_loop._iter = 2
+
+    def no_space(self, obj, filepath):
+        with open(filepath, 'wb') as f:
+            f.write(obj[:100])
+        raise OSError(28, 'No space left on device')
+
+    monkeypatch.setattr(LocalBackend, 'put', no_space)
+    with pytest.raises(CheckpointWriteError,
+                       match=f'{work_dir}/iter_3.pth: cannot write the checkpoint '
+                       r'\(\[Errno 28\] No space left on device\)'):
+        hook._save_checkpoint(runner)
+    assert sorted(f for f in os.listdir(work_dir) if 'iter_' in f) == ['iter_2.pth']
+    assert resumable_iteration(work_dir) == 2

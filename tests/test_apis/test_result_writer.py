@@ -1,0 +1,120 @@
+"""LesionResultWriter: an image's mask, overlay and CSV row appear together
+or not at all; earlier rows are kept, re-processed ones replaced."""
+import csv
+
+import numpy as np
+import pytest
+
+from mmskin.apis import LesionPrediction, LesionResultWriter
+from mmskin.apis import result_writer
+from mmskin.evaluation import LESION_COLUMNS
+from mmskin.utils import ISICFileError
+
+
+def _prediction(p_malignant: float, h: int = 20, w: int = 30) -> LesionPrediction:
+    mask = np.zeros((h, w), bool)
+    mask[5:15, 8:20] = True
+    return LesionPrediction(p_malignant=p_malignant, label=int(p_malignant > 0.5), score=0.9,
+                            bbox=np.array([8, 5, 20, 15], np.float32), mask=mask, detected=True)
+
+
+def _image(h: int = 20, w: int = 30) -> np.ndarray:
+    return np.full((h, w, 3), 180, np.uint8)
+
+
+def _rows(out):
+    with open(out / 'predictions.csv', newline='') as f:
+        return {row['image_id']: row for row in csv.DictReader(f)}
+
+
+def _files(out):
+    return sorted(str(p.relative_to(out)) for p in out.rglob('*') if p.is_file())
+
+
+def test_earlier_rows_are_kept_and_reprocessed_rows_replaced(tmp_path):
+    with LesionResultWriter(tmp_path) as writer:
+        writer.write('a.jpg', _image(), _prediction(0.2))
+        writer.write('b.jpg', _image(), _prediction(0.3))
+    with LesionResultWriter(tmp_path) as writer:  # a second run: b again, c new
+        writer.write('b.png', _image(), _prediction(0.7))
+        writer.write('c.jpg', _image(), _prediction(0.4))
+    rows = _rows(tmp_path)
+    assert list(rows) == ['a', 'b', 'c']
+    assert [rows[i]['p_malignant'] for i in 'abc'] == ['0.200000', '0.700000', '0.400000']
+    with LesionResultWriter(tmp_path):  # a run in which nothing succeeds
+        pass
+    assert list(_rows(tmp_path)) == ['a', 'b', 'c']
+    assert _files(tmp_path) == [
+        'masks/a_segmentation.png', 'masks/b_segmentation.png', 'masks/c_segmentation.png',
+        'overlays/a.jpg', 'overlays/b.jpg', 'overlays/c.jpg', 'predictions.csv']
+
+
+@pytest.mark.parametrize('step', ['pending', 'journal', 'commit', 'finish'])
+def test_a_run_killed_at_any_step_is_finished_or_undone(tmp_path, monkeypatch, step):
+    """The process dies (nothing runs after it) at each step of writing
+    image b, which an earlier run had written with p 0.3; the next writer
+    sees image b whole: the earlier outputs (killed before the commit) or
+    the new ones (after it)."""
+    with LesionResultWriter(tmp_path) as writer:
+        writer.write('a.jpg', _image(), _prediction(0.2))
+        writer.write('b.jpg', _image(), _prediction(0.3))
+    old_overlay = (tmp_path / 'overlays' / 'b.jpg').read_bytes()
+
+    class Killed(BaseException):
+        pass
+
+    def die(*args, **kwargs):
+        raise Killed
+
+    target = dict(pending=(result_writer, 'write_bytes_atomic'),
+                  journal=(result_writer, 'dump_json_atomic'),
+                  commit=(result_writer, 'write_csv_atomic'),
+                  finish=(LesionResultWriter, '_finish'))[step]
+    writer = LesionResultWriter(tmp_path)
+    with monkeypatch.context() as patch:
+        patch.setattr(*target, die)
+        with pytest.raises(Killed):
+            writer.write('b.jpg', _image(), _prediction(0.9))
+    # kill -9: close() never ran; the next writer repairs the folder.
+    LesionResultWriter(tmp_path).close()
+    rows = _rows(tmp_path)
+    committed = step == 'finish'
+    assert rows['b']['p_malignant'] == ('0.900000' if committed else '0.300000')
+    assert ((tmp_path / 'overlays' / 'b.jpg').read_bytes() == old_overlay) != committed
+    assert _files(tmp_path) == [
+        'masks/a_segmentation.png', 'masks/b_segmentation.png', 'overlays/a.jpg',
+        'overlays/b.jpg', 'predictions.csv']
+
+
+def test_an_interrupted_write_is_undone_on_close(tmp_path, monkeypatch):
+    with monkeypatch.context() as patch:
+        patch.setattr(result_writer, 'write_csv_atomic', lambda *a: (_ for _ in ()).throw(
+            KeyboardInterrupt))
+        with pytest.raises(KeyboardInterrupt), LesionResultWriter(tmp_path) as writer:
+            writer.write('a.jpg', _image(), _prediction(0.2))
+    assert _files(tmp_path) == []
+
+
+def test_a_journal_cut_short_means_nothing_was_committed(tmp_path):
+    with LesionResultWriter(tmp_path) as writer:
+        writer.write('a.jpg', _image(), _prediction(0.2))
+    (tmp_path / 'masks' / '.b_segmentation.png.pending').write_bytes(b'x')
+    (tmp_path / result_writer.JOURNAL_NAME).write_text('{"image_id": "b", "ro')
+    (tmp_path / 'overlays' / '.b.jpg.pending.a1b2.tmp').write_bytes(b'x')
+    LesionResultWriter(tmp_path).close()
+    assert _files(tmp_path) == ['masks/a_segmentation.png', 'overlays/a.jpg', 'predictions.csv']
+
+
+def test_a_foreign_predictions_csv_is_not_overwritten(tmp_path):
+    (tmp_path / 'predictions.csv').write_text('image,probability\nx,0.5\n')
+    with pytest.raises(ISICFileError, match='predictions.csv: not a predictions.csv'):
+        LesionResultWriter(tmp_path)
+    assert (tmp_path / 'predictions.csv').read_text() == 'image,probability\nx,0.5\n'
+
+
+def test_the_csv_has_the_lesion_columns(tmp_path):
+    with LesionResultWriter(tmp_path) as writer:
+        writer.write('a.jpg', _image(), _prediction(0.2))
+    header = (tmp_path / 'predictions.csv').read_text().splitlines()[0]
+    assert tuple(header.split(',')) == LESION_COLUMNS
+    assert not (tmp_path / result_writer.JOURNAL_NAME).exists()
