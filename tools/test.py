@@ -17,7 +17,8 @@ import mmskin  # noqa: F401  registers modules and the checkpoint loaders
 from mmdet.engine.hooks.utils import trigger_visualization_hook
 from mmdet.evaluation import DumpDetResults
 from mmskin.apis.runner_setup import (ConfigError, add_common_args, apply_common_args,
-                                      load_config, parse_tool_args, set_isic_out_dir)
+                                      enable_instance_masks, load_config, parse_tool_args,
+                                      set_isic_out_dir)
 from mmskin.engine import init_cpu_distributed
 from mmskin.utils import trust_checkpoint
 
@@ -51,6 +52,10 @@ def main():
         trust_checkpoint(args.checkpoint)
         if args.isic_out:
             set_isic_out_dir(cfg, args.isic_out)
+        # Every detection's mask only for what reads it (--out, painting,
+        # COCO metrics); the ISIC metrics need the lesion's alone.
+        enable_instance_masks(cfg, dump=args.out is not None,
+                              show=bool(args.show or args.show_dir))
         # CPU-only torch: start the gloo group that mmengine cannot.
         init_cpu_distributed(cfg.launcher)
     except (ConfigError, ValueError) as err:

@@ -109,3 +109,22 @@ def set_isic_out_dir(cfg: Config, out_dir: str) -> None:
     if not found:
         raise ConfigError(f'{cfg.filename}: test_evaluator has no ISIC metric to write '
                           f'{out_dir} (expected ISICSegMetric / ISICClsMetric)')
+
+
+#: Metrics that read every detection's mask from ``pred_instances``.
+INSTANCE_MASK_METRICS = ('CocoMetric', 'DumpDetResults')
+
+
+def enable_instance_masks(cfg: Config, dump: bool = False, show: bool = False) -> bool:
+    """Turn on mmdet's full instance output (``model.instance_masks``) when
+    something reads it: a dump of the raw predictions (``--out``), painted
+    predictions (``--show``, ``--show-dir``) or a COCO-style metric in
+    ``test_evaluator``. Otherwise the model pastes the lesion's mask only
+    (``SkinLesionMaskRCNN``). Returns whether it was turned on."""
+    evaluator = cfg.get('test_evaluator') or []
+    metrics = evaluator if isinstance(evaluator, (list, tuple)) else [evaluator]
+    types = [str(metric.get('type', '')) for metric in metrics]
+    needed = dump or show or any(t.split('.')[-1] in INSTANCE_MASK_METRICS for t in types)
+    if needed:
+        cfg.model.instance_masks = True
+    return needed
