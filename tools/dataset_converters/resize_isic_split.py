@@ -7,8 +7,8 @@ Example::
         --img-dir resized_1024 --nproc 8
 
 Images whose long side exceeds ``--long-side`` are rescaled as the training
-pipeline's ``Resize`` does and written under ROOT/IMG_DIR (PNG, lossless, by
-default); masks are rescaled with them and boxes recomputed. ANN_FILE and
+pipeline's ``Resize`` does and written under ROOT/IMG_DIR (JPEG quality 95 by
+default; ``--format bmp`` or ``png`` for lossless copies); masks are rescaled with them and boxes recomputed. ANN_FILE and
 ``--out`` are relative to ROOT unless absolute. Use the new file as the
 training ``ann_file``; test on the original split (the ISIC metrics are
 defined at the original resolution).
@@ -31,8 +31,9 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help='folder under ROOT for the resized images')
     parser.add_argument('--long-side', type=int, default=1024,
                         help="the training Resize scale (default 1024, paper II-A-1)")
-    parser.add_argument('--format', choices=sorted(IMAGE_FORMATS), default='png',
-                        help='png: lossless (default); jpg: quality 95, smaller, lossy')
+    parser.add_argument('--format', choices=list(IMAGE_FORMATS), default='jpg',
+                        help='jpg: quality 95 (default); bmp: lossless, fastest, large; '
+                        'png: lossless, slow to decode')
     parser.add_argument('--nproc', type=int, default=1, help='worker processes')
     return parser.parse_args(argv)
 

@@ -67,7 +67,10 @@ train_dataloader = dict(
     dataset=dict(
         type=dataset_type,
         data_root=data_root,
-        ann_file='annotations/archive_train.json',
+        # The long-side-1024 copy of the converted split
+        # (tools/dataset_converters/resize_isic_split.py): the pipeline's Resize
+        # is then a no-op and each image decodes at 1024 instead of up to 6000 px.
+        ann_file='annotations/archive_train_1024.json',
         data_prefix=dict(img=''),
         # No min_size: small lesions are valid samples.
         filter_cfg=dict(filter_empty_gt=True),

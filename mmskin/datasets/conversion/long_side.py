@@ -6,11 +6,12 @@ JPEG costs far more than the rest of the pipeline. :func:`resize_split`
 does that resize once: each image whose long side exceeds ``long_side`` is
 rescaled exactly as mmdet's ``Resize(scale=(L, L), keep_ratio=True)`` does
 (``mmcv.imrescale``, bilinear, and ``BitmapMasks.rescale``, nearest, for the
-mask) and written losslessly as PNG by default; its annotation gets the
-rescaled mask as RLE, the tight box of that mask and its area. Images no
-larger are referenced where they are. The training pipeline keeps its
-``Resize``, which on the copy is an exact no-op (same size), so what the
-model is trained on is unchanged; only the decode is cheaper.
+mask) and written as JPEG quality 95 by default (``'bmp'`` and ``'png'``
+are lossless); its annotation gets the rescaled mask as RLE, the tight box of
+that mask and its area. Images no larger are referenced where they are. The
+training pipeline keeps its ``Resize``, which on the copy is an exact no-op
+(same size): the masks are those of resizing at load time, and so are the
+pixels with a lossless format.
 
 Testing stays on the original files: the ISIC metrics are defined at the
 original resolution.
@@ -35,10 +36,14 @@ from mmskin.utils import ISICFileError, dump_json_atomic, write_image_atomic
 from mmskin.utils.isic_files import PathLike
 from .coco import mask_to_annotation
 
-#: formats of the resized copies: suffix -> OpenCV encoding parameters
+#: formats of the resized copies: name -> (suffix, OpenCV encoding parameters).
+#: Decoding a 1024 x 768 copy on one core (benchmarks/data_loading.py): JPEG
+#: ~17 ms (0.15 MB), BMP ~4 ms (2.4 MB), PNG ~90 ms (0.8 MB); a 4500 px
+#: original JPEG ~400 ms.
 IMAGE_FORMATS = {
-    'png': ('.png', (cv2.IMWRITE_PNG_COMPRESSION, 1)),  # lossless
-    'jpg': ('.jpg', (cv2.IMWRITE_JPEG_QUALITY, 95)),
+    'jpg': ('.jpg', (cv2.IMWRITE_JPEG_QUALITY, 95)),  # small; re-encoding changes pixels a little
+    'bmp': ('.bmp', ()),  # lossless, fastest, large
+    'png': ('.png', (cv2.IMWRITE_PNG_COMPRESSION, 3)),  # lossless, slow to decode
 }
 
 
@@ -108,7 +113,7 @@ def _resize_one(task: Tuple[dict, List[dict], str, str, int, str]):
 
 
 def resize_split(data_root: PathLike, ann_file: PathLike, out_file: PathLike, img_dir: str,
-                 long_side: int = 1024, image_format: str = 'png', nproc: int = 1,
+                 long_side: int = 1024, image_format: str = 'jpg', nproc: int = 1,
                  progress: bool = True) -> ResizeSummary:
     """Write the long-side-``long_side`` copy of a converted split.
 
@@ -120,8 +125,10 @@ def resize_split(data_root: PathLike, ann_file: PathLike, out_file: PathLike, im
         img_dir: folder under ``data_root`` for the resized images; each keeps
             its path relative to ``data_root`` below it.
         long_side: the training pipeline's ``Resize`` scale.
-        image_format: ``'png'`` (lossless: the pixels ``Resize`` gives at load
-            time) or ``'jpg'`` (quality 95, smaller files, not lossless).
+        image_format: a key of :data:`IMAGE_FORMATS`: ``'jpg'`` (quality
+            95: small files, fast to decode, pixels within a few grey levels
+            of resizing at load time), ``'bmp'`` or ``'png'`` (lossless: the
+            pixels ``Resize`` gives at load time).
         nproc: worker processes.
 
     Raises:
