@@ -35,11 +35,13 @@ def machine() -> str:
             f'torch {torch.__version__}, {torch.get_num_threads()} torch threads')
 
 
-def run_child(cmd: Sequence[str], env: Dict[str, str] = None) -> Tuple[float, float]:
-    """Run a command to completion: (wall seconds, peak resident memory in GB).
+def run_child(cmd: Sequence[str], env: Dict[str, str] = None) -> Tuple[float, float, float]:
+    """Run a command to completion: (wall seconds, peak resident memory in GB,
+    CPU seconds).
 
-    The peak is the child's own ``ru_maxrss`` (``os.wait4``), not the
-    maximum over every child this process has waited for.
+    Peak and CPU time are the child's own (``os.wait4``: the child and the
+    processes it waited for), not those of every child this process has run.
+    CPU time, unlike wall time, hardly moves when other jobs share the cores.
     """
     start = time.perf_counter()
     proc = subprocess.Popen(list(cmd), cwd=REPO, env=env, stdout=subprocess.DEVNULL,
@@ -50,7 +52,8 @@ def run_child(cmd: Sequence[str], env: Dict[str, str] = None) -> Tuple[float, fl
     wall = time.perf_counter() - start
     if proc.returncode != 0:
         sys.exit(f'error: {" ".join(cmd)} failed:\n{stderr.decode(errors="replace")[-3000:]}')
-    return wall, usage.ru_maxrss * 1024 / 1e9  # ru_maxrss is in KiB on Linux
+    # ru_maxrss is in KiB on Linux
+    return wall, usage.ru_maxrss * 1024 / 1e9, usage.ru_utime + usage.ru_stime
 
 
 def python_env() -> Dict[str, str]:
