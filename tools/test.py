@@ -10,13 +10,15 @@ import argparse
 import os
 import sys
 
+import torch
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 import mmskin  # noqa: F401  registers modules and the checkpoint loaders
 from mmdet.engine.hooks.utils import trigger_visualization_hook
 from mmdet.evaluation import DumpDetResults
-from mmskin.apis.runner_setup import (ConfigError, add_common_args, apply_common_args,
+from mmskin.apis.runner_setup import (ConfigError, add_common_args, add_threads_arg,
+                                      apply_common_args, apply_cpu_threads,
                                       enable_instance_masks, load_config, parse_tool_args,
                                       set_isic_out_dir)
 from mmskin.engine import init_cpu_distributed
@@ -35,6 +37,7 @@ def parse_args():
     parser.add_argument(
         '--show-dir', help='save painted images under work_dir/<timestamp>/SHOW_DIR')
     parser.add_argument('--wait-time', type=float, default=2, help='the interval of show (s)')
+    add_threads_arg(parser)
     return parse_tool_args(parser)
 
 
@@ -56,6 +59,7 @@ def main():
         # COCO metrics); the ISIC metrics need the lesion's alone.
         enable_instance_masks(cfg, dump=args.out is not None,
                               show=bool(args.show or args.show_dir))
+        apply_cpu_threads(args.cpu_threads, 'cuda' if torch.cuda.is_available() else 'cpu')
         # CPU-only torch: start the gloo group that mmengine cannot.
         init_cpu_distributed(cfg.launcher)
     except (ConfigError, ValueError) as err:

@@ -5,6 +5,7 @@ import os
 import os.path as osp
 from typing import Optional
 
+import torch
 from mmengine.config import Config, DictAction
 
 from mmskin.engine import find_resume_checkpoint, is_complete_checkpoint
@@ -128,3 +129,31 @@ def enable_instance_masks(cfg: Config, dump: bool = False, show: bool = False) -
     if needed:
         cfg.model.instance_masks = True
     return needed
+
+
+#: CPU count up to which inference runs torch on one thread by default.
+#: benchmarks/cpu_inference.py, 2 shared cores: one thread is 5.3x faster
+#: than torch's default of one per core (OpenMP workers of every operator
+#: wait on cores the other jobs hold); masks and probabilities unchanged.
+SINGLE_THREAD_MAX_CPUS = 2
+
+
+def add_threads_arg(parser: argparse.ArgumentParser) -> None:
+    """``--cpu-threads N``: torch's intra-op threads for CPU inference."""
+    parser.add_argument(
+        '--cpu-threads', type=int,
+        help='torch threads on CPU (default: 1 on machines with up to '
+        f'{SINGLE_THREAD_MAX_CPUS} cores, else torch\'s default of one per core)')
+
+
+def apply_cpu_threads(threads: Optional[int], device: str = 'cpu') -> int:
+    """Set torch's intra-op threads for inference on ``device``; returns the
+    number in use. Without ``threads``: 1 on a CPU machine with at most
+    :data:`SINGLE_THREAD_MAX_CPUS` cores, else torch's default."""
+    if threads is not None:
+        if threads < 1:
+            raise ConfigError(f'--cpu-threads {threads}: must be at least 1')
+        torch.set_num_threads(threads)
+    elif device.startswith('cpu') and (os.cpu_count() or 1) <= SINGLE_THREAD_MAX_CPUS:
+        torch.set_num_threads(1)
+    return torch.get_num_threads()
