@@ -23,12 +23,9 @@ import copy
 import time
 from collections import defaultdict
 from functools import wraps
-from pathlib import Path
 from typing import Callable, Dict, List
 
-import numpy as np
 import torch
-from mmdet.models.roi_heads.mask_heads import FCNMaskHead
 
 import mmskin.models.detectors.skin_lesion_mask_rcnn as detector_module
 from common import fmt, machine, print_table
@@ -100,7 +97,7 @@ def setting(model, instance_masks: bool, proposals: int, sampling_ratio):
     rpn_cfg = model.rpn_head.test_cfg
     layers = list(model.roi_head.bbox_roi_extractor.roi_layers) + list(
         model.roi_head.mask_roi_extractor.roi_layers)
-    saved = (model.instance_masks, rpn_cfg.max_per_img, [l.sampling_ratio for l in layers])
+    saved = (model.instance_masks, rpn_cfg.max_per_img, [layer.sampling_ratio for layer in layers])
     model.instance_masks = instance_masks
     rpn_cfg.max_per_img = proposals
     if sampling_ratio is not None:
@@ -132,8 +129,9 @@ def main() -> None:
     parser.add_argument('--sizes', type=int, nargs='+', default=[256, 1024])
     parser.add_argument('--limit', type=int, default=40, help='images used at most')
     parser.add_argument('--warmup', type=int, default=2)
-    parser.add_argument('--threads', type=int,
-                        help="torch threads of the settings that do not fix them (default: torch's)")
+    parser.add_argument(
+        '--threads', type=int,
+        help="torch threads of the settings that do not fix them (default: torch's)")
     parser.add_argument('--settings', nargs='+', choices=list(SETTINGS), default=list(SETTINGS))
     args = parser.parse_args()
     if args.threads:

@@ -55,8 +55,8 @@ def main() -> None:
             images += len(next(iterator)['inputs'])
         wall = time.perf_counter() - start
         cpu_end = resource.getrusage(resource.RUSAGE_SELF)
-        main_cpu = (cpu_end.ru_utime - cpu_start.ru_utime) + (cpu_end.ru_stime -
-                                                             cpu_start.ru_stime)
+        main_cpu = (cpu_end.ru_utime + cpu_end.ru_stime - cpu_start.ru_utime -
+                    cpu_start.ru_stime)
         rows.append([workers, fmt(images / wall, 1), fmt(first), fmt(main_cpu / (images + 2), 3)])
         del iterator, loader
     print(f'main config training pipeline, batch {cfg.train_dataloader.batch_size}, '

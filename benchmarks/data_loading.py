@@ -45,8 +45,10 @@ def make_split(root: Path, count: int, min_side: int, max_side: int) -> str:
         image = cv2.imread(str(source), cv2.IMREAD_COLOR)
         mask = read_mask(gt_dir / f'{source.stem}_Segmentation.png', image.shape[:2])
         h, w = image.shape[:2]
-        size = (long_side, round(h * long_side / w)) if w >= h else (round(w * long_side / h),
-                                                                    long_side)
+        if w >= h:
+            size = (long_side, round(h * long_side / w))
+        else:
+            size = (round(w * long_side / h), long_side)
         name = f'images/ISIC_{i:07d}.jpg'
         if not (root / name).is_file():
             cv2.imwrite(str(root / name), cv2.resize(image, size, interpolation=cv2.INTER_CUBIC),

@@ -15,8 +15,6 @@ import sys
 import tempfile
 from pathlib import Path
 
-import numpy as np
-
 from common import REPO, fmt, machine, print_table, python_env, run_child
 from mmskin.datasets.conversion import mask_to_annotation
 from mmskin.utils import dump_json_atomic, read_image_size, read_mask

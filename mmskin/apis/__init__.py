@@ -6,8 +6,8 @@ from .runner_setup import (ConfigError, apply_common_args, apply_cpu_threads,
                            enable_instance_masks, load_config, resolve_resume, set_isic_out_dir)
 
 __all__ = [
-    'ConfigError', 'apply_common_args', 'apply_cpu_threads', 'enable_instance_masks', 'load_config', 'resolve_resume',
-    'set_isic_out_dir',
+    'ConfigError', 'apply_common_args', 'apply_cpu_threads', 'enable_instance_masks',
+    'load_config', 'resolve_resume', 'set_isic_out_dir',
     'InferenceSummary', 'LesionPrediction', 'LesionResultWriter', 'build_test_pipeline',
     'init_lesion_model', 'predict_lesion', 'run_inference'
 ]

@@ -8,8 +8,9 @@ Example::
 
 Images whose long side exceeds ``--long-side`` are rescaled as the training
 pipeline's ``Resize`` does and written under ROOT/IMG_DIR (JPEG quality 95 by
-default; ``--format bmp`` or ``png`` for lossless copies); masks are rescaled with them and boxes recomputed. ANN_FILE and
-``--out`` are relative to ROOT unless absolute. Use the new file as the
+default; ``--format bmp`` or ``png`` for lossless copies); masks are rescaled
+with them and boxes recomputed. ANN_FILE and ``--out`` are relative to ROOT
+unless absolute. Use the new file as the
 training ``ann_file``; test on the original split (the ISIC metrics are
 defined at the original resolution).
 """

@@ -106,7 +106,7 @@ class SkinLesionMaskRCNN(MaskRCNN):
         for data_sample in batch_data_samples:
             restore_unpadded_shape(data_sample)
         if self.instance_masks or not self.roi_head.with_mask:
-            return self._predict_with_instance_masks(batch_inputs, batch_data_samples, rescale)
+            return self._predict_full(batch_inputs, batch_data_samples, rescale)
         x = self.extract_feat(batch_inputs)
         if batch_data_samples[0].get('proposals', None) is None:
             rpn_results_list = self.rpn_head.predict(x, batch_data_samples, rescale=False)
@@ -131,9 +131,10 @@ class SkinLesionMaskRCNN(MaskRCNN):
                 original, data_sample.metainfo['ori_shape'], lesion_mask=lesion_mask)
         return batch_data_samples
 
-    def _predict_with_instance_masks(self, batch_inputs: Tensor, batch_data_samples: SampleList,
-                                     rescale: bool) -> SampleList:
-        """mmdet's full prediction, then the combination of its instances."""
+    def _predict_full(self, batch_inputs: Tensor, batch_data_samples: SampleList,
+                      rescale: bool) -> SampleList:
+        """mmdet's prediction (every detection's mask, if the model has a mask
+        head), then the combination of its instances."""
         batch_data_samples = super().predict(batch_inputs, batch_data_samples, rescale=rescale)
         for data_sample in batch_data_samples:
             pred_instances = data_sample.pred_instances
