@@ -5,7 +5,7 @@
 # 160k-iteration schedule, inference images/s at original ISIC sizes and the
 # peak GPU memory. Arguments go to benchmarks/gpu_throughput.py, e.g.
 #   bash benchmarks/gpu.sh                       # on cuda:0
-#   bash benchmarks/gpu.sh --device cpu --iters 2 --warmup 1 --infer-images 1   # smoke run
+#   bash benchmarks/gpu.sh --device cpu --iters 2 --size 512 --infer-sizes 1024x768   # CPU smoke run
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$repo"
