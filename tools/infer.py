@@ -1,7 +1,7 @@
 """Run a trained model on new photos and write what paper Fig. 4 shows.
 
     python tools/infer.py CONFIG CHECKPOINT INPUT --out-dir DIR \
-        [--gt-masks DIR] [--device cpu|cuda:0] [--cfg-options KEY=VALUE ...]
+        [--gt-masks DIR] [--device cpu|cuda:0] [--cpu-threads N] [--cfg-options KEY=VALUE ...]
 
 INPUT is one image or a folder of JPEG/PNG photos of any size. DIR receives
 ``predictions.csv`` (image, p_malignant, label, score, box x0 y0 x1 y1, lesion
@@ -16,7 +16,8 @@ from typing import List, Optional
 
 import torch
 from mmskin.apis import init_lesion_model, run_inference
-from mmskin.apis.runner_setup import add_cfg_options_arg, one_line_errors
+from mmskin.apis.runner_setup import (add_cfg_options_arg, add_threads_arg, apply_cpu_threads,
+                                      one_line_errors)
 from mmskin.utils import check_writable_dir, list_images
 
 
@@ -34,6 +35,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument(
         '--device', default='cuda:0' if torch.cuda.is_available() else 'cpu',
         help='device to run on, e.g. cpu or cuda:0 (default: cuda:0 if available)')
+    add_threads_arg(parser)
     add_cfg_options_arg(parser)
     return parser.parse_args(argv)
 
@@ -46,6 +48,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     with one_line_errors():
         images = list_images(args.input)
         check_writable_dir(args.out_dir, 'output folder')
+        apply_cpu_threads(args.cpu_threads, args.device)
         model = init_lesion_model(args.config, args.checkpoint, args.device, args.cfg_options)
         summary = run_inference(model, images, args.out_dir, gt_dir=args.gt_masks)
     gt_note = (f', ground truth not drawn for {len(summary.gt_problems)}'

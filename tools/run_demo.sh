@@ -29,6 +29,10 @@ if [ ! -f "$DATA_DIR/annotations/isic2017_test.json" ]; then
       --split "${split%%:*}" --out "$DATA_DIR/annotations/isic2017_${split##*:}.json"
   done
 fi
+if [ ! -f "$DATA_DIR/annotations/isic2017_train_256.json" ]; then
+  "$py" tools/dataset_converters/resize_isic_split.py "$DATA_DIR" annotations/isic2017_train.json \
+    --out annotations/isic2017_train_256.json --img-dir resized_256 --long-side 256
+fi
 
 echo "== 2/5 training $config"
 overrides=(train_dataloader.dataset.data_root="$DATA_DIR/" \

@@ -12,6 +12,7 @@ the README), and with ``--report`` the HTML report ``DIR/report.html``
 import argparse
 import os
 
+import torch
 from mmengine.dist import is_main_process
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
@@ -21,7 +22,8 @@ from mmdet.engine.hooks.utils import trigger_visualization_hook
 from mmdet.evaluation import DumpDetResults
 from mmskin.apis import StagedOutputFolder, staging_dir
 from mmskin.apis.runner_setup import (ConfigError, add_common_args, add_interval_args,
-                                      apply_common_args, interval_resamples, load_config,
+                                      add_threads_arg, apply_common_args, apply_cpu_threads,
+                                      enable_instance_masks, interval_resamples, load_config,
                                       one_line_errors, parse_tool_args, set_isic_intervals,
                                       set_isic_out_dir)
 from mmskin.apis.test_report import REPORT_NAME, write_test_report
@@ -45,6 +47,7 @@ def parse_args():
     parser.add_argument(
         '--show-dir', help='save painted images under work_dir/<timestamp>/SHOW_DIR')
     parser.add_argument('--wait-time', type=float, default=2, help='the interval of show (s)')
+    add_threads_arg(parser)
     return parse_tool_args(parser)
 
 
@@ -70,6 +73,11 @@ def main():
             set_isic_out_dir(cfg, str(staging_dir(args.isic_out)))
         n_resamples = interval_resamples(args)
         set_isic_intervals(cfg, n_resamples)
+        # Every detection's mask only for what reads it (--out, painting,
+        # COCO metrics); the ISIC metrics need the lesion's alone.
+        enable_instance_masks(cfg, dump=args.out is not None,
+                              show=bool(args.show or args.show_dir))
+        apply_cpu_threads(args.cpu_threads, 'cuda' if torch.cuda.is_available() else 'cpu')
         check_writable_dir(cfg.work_dir, 'work directory')
         try:
             # CPU-only torch: start the gloo group that mmengine cannot.

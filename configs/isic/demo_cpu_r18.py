@@ -41,7 +41,8 @@ test_pipeline = [
 train_dataloader = dict(
     batch_size=4,  # instead of 2
     dataset=dict(
-        data_root=data_root, ann_file='annotations/isic2017_train.json',
+        # the long-side-256 copy (tools/dataset_converters/resize_isic_split.py)
+        data_root=data_root, ann_file='annotations/isic2017_train_256.json',
         pipeline=train_pipeline))
 test_dataloader = dict(
     dataset=dict(

@@ -5,4 +5,4 @@
 _base_ = './mask_rcnn_r101_fpn_focaljac_cocoinit.py'
 
 auto_scale_lr = dict(base_batch_size=4)  # lr 1e-3 for a total batch of 4
-train_dataloader = dict(dataset=dict(ann_file='annotations/isic2017_train.json'))
+train_dataloader = dict(dataset=dict(ann_file='annotations/isic2017_train_1024.json'))

@@ -12,6 +12,7 @@ import threading
 from contextlib import contextmanager
 from typing import Iterator, Optional
 
+import torch
 from mmengine.config import Config, DictAction
 
 from mmskin.engine import (CheckpointWriteError, NonFiniteLossError, NonFiniteWeightsError,
@@ -209,3 +210,50 @@ def set_isic_intervals(cfg: Config, n_resamples: int, seed: int = 0) -> None:
         if str(metric.get('type', '')).startswith('ISIC'):
             metric['ci_resamples'] = n_resamples
             metric['ci_seed'] = seed
+
+
+#: Metrics that read every detection's mask from ``pred_instances``.
+INSTANCE_MASK_METRICS = ('CocoMetric', 'DumpDetResults')
+
+
+def enable_instance_masks(cfg: Config, dump: bool = False, show: bool = False) -> bool:
+    """Turn on mmdet's full instance output (``model.instance_masks``) when
+    something reads it: a dump of the raw predictions (``--out``), painted
+    predictions (``--show``, ``--show-dir``) or a COCO-style metric in
+    ``test_evaluator``. Otherwise the model pastes the lesion's mask only
+    (``SkinLesionMaskRCNN``). Returns whether it was turned on."""
+    evaluator = cfg.get('test_evaluator') or []
+    metrics = evaluator if isinstance(evaluator, (list, tuple)) else [evaluator]
+    types = [str(metric.get('type', '')) for metric in metrics]
+    needed = dump or show or any(t.split('.')[-1] in INSTANCE_MASK_METRICS for t in types)
+    if needed:
+        cfg.model.instance_masks = True
+    return needed
+
+
+#: CPU count up to which inference runs torch on one thread by default.
+#: benchmarks/cpu_inference.py, 2 shared cores: one thread is 5.3x faster
+#: than torch's default of one per core (OpenMP workers of every operator
+#: wait on cores the other jobs hold); masks and probabilities unchanged.
+SINGLE_THREAD_MAX_CPUS = 2
+
+
+def add_threads_arg(parser: argparse.ArgumentParser) -> None:
+    """``--cpu-threads N``: torch's intra-op threads for CPU inference."""
+    parser.add_argument(
+        '--cpu-threads', type=int,
+        help='torch threads on CPU (default: 1 on machines with up to '
+        f'{SINGLE_THREAD_MAX_CPUS} cores, else torch\'s default of one per core)')
+
+
+def apply_cpu_threads(threads: Optional[int], device: str = 'cpu') -> int:
+    """Set torch's intra-op threads for inference on ``device``; returns the
+    number in use. Without ``threads``: 1 on a CPU machine with at most
+    :data:`SINGLE_THREAD_MAX_CPUS` cores, else torch's default."""
+    if threads is not None:
+        if threads < 1:
+            raise ConfigError(f'--cpu-threads {threads}: must be at least 1')
+        torch.set_num_threads(threads)
+    elif device.startswith('cpu') and (os.cpu_count() or 1) <= SINGLE_THREAD_MAX_CPUS:
+        torch.set_num_threads(1)
+    return torch.get_num_threads()

@@ -6,11 +6,12 @@ import errno
 from types import SimpleNamespace
 
 import pytest
+import torch
 from mmengine.config import Config
 from torch.utils.data import DataLoader, Dataset
 
-from mmskin.apis import (ConfigError, apply_common_args, load_config, one_line_errors,
-                         report_line, resolve_resume)
+from mmskin.apis import (ConfigError, apply_common_args, apply_cpu_threads, enable_instance_masks,
+                         load_config, one_line_errors, report_line, resolve_resume)
 from mmskin.apis.runner_setup import add_common_args, set_isic_out_dir
 from mmskin.engine import NonFiniteLossError
 from mmskin.utils import CheckpointIntegrityError, ISICFileError
@@ -120,3 +121,41 @@ def test_one_line_errors_exits_with_the_line_and_keeps_bugs():
             raise ISICFileError('a.jpg', 'not an image')
     with pytest.raises(ZeroDivisionError), one_line_errors():
         print(1 / 0)
+
+
+def _cfg(evaluator):
+    return Config(dict(model=dict(type='SkinLesionMaskRCNN', instance_masks=False),
+                       test_evaluator=evaluator))
+
+
+@pytest.mark.parametrize('evaluator, dump, show, expected', [
+    ([dict(type='ISICSegMetric'), dict(type='ISICClsMetric')], False, False, False),
+    ([dict(type='ISICSegMetric')], True, False, True),
+    ([dict(type='ISICSegMetric')], False, True, True),
+    (dict(type='CocoMetric', metric=['segm']), False, False, True),
+    ([dict(type='ISICSegMetric'), dict(type='mmdet.CocoMetric')], False, False, True),
+])
+def test_instance_masks_only_for_what_reads_them(evaluator, dump, show, expected):
+    cfg = _cfg(evaluator)
+    assert enable_instance_masks(cfg, dump=dump, show=show) is expected
+    assert cfg.model.instance_masks is expected
+
+
+@pytest.fixture
+def restore_threads():
+    threads = torch.get_num_threads()
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.mark.usefixtures('restore_threads')
+def test_cpu_threads_one_on_small_machines_unless_given(monkeypatch):
+    monkeypatch.setattr('os.cpu_count', lambda: 2)
+    assert apply_cpu_threads(None, 'cpu') == 1 == torch.get_num_threads()
+    assert apply_cpu_threads(2, 'cpu') == 2 == torch.get_num_threads()
+    torch.set_num_threads(2)
+    assert apply_cpu_threads(None, 'cuda:0') == 2  # the GPU's host threads are left alone
+    monkeypatch.setattr('os.cpu_count', lambda: 16)
+    assert apply_cpu_threads(None, 'cpu') == 2  # torch's own choice stays
+    with pytest.raises(ConfigError, match='--cpu-threads 0'):
+        apply_cpu_threads(0, 'cpu')

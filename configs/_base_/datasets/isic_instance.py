@@ -57,6 +57,10 @@ test_pipeline = [
                    'scale_factor'))
 ]
 
+# Loader workers: one already reads ~50 resized images/s on one core, several
+# times what a GPU trains on; the second is slack for the augmentation, and
+# persistent workers start once (benchmarks/data_loader.py, README
+# Performance). pin_memory stays mmdet's default (off): not measured.
 train_dataloader = dict(
     batch_size=2,  # images per GPU (III-B)
     num_workers=2,
@@ -67,7 +71,10 @@ train_dataloader = dict(
     dataset=dict(
         type=dataset_type,
         data_root=data_root,
-        ann_file='annotations/archive_train.json',
+        # The long-side-1024 copy of the converted split
+        # (tools/dataset_converters/resize_isic_split.py): the pipeline's Resize
+        # is then a no-op and each image decodes at 1024 instead of up to 6000 px.
+        ann_file='annotations/archive_train_1024.json',
         data_prefix=dict(img=''),
         # No min_size: small lesions are valid samples.
         filter_cfg=dict(filter_empty_gt=True),

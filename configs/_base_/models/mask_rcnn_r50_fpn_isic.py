@@ -79,4 +79,9 @@ model = dict(
     # Results combination (II-B-3): one lesion per image from the detections.
     # Its settings and their defaults: LesionCombinationHead
     # (mmskin/models/lesion_heads/lesion_combination_head.py).
-    lesion_cfg=dict(type='LesionCombinationHead'))
+    lesion_cfg=dict(type='LesionCombinationHead'),
+    # False: the mask head and the paste at the original size run only for
+    # the detections the combination keeps, and pred_instances holds no
+    # masks. True: mmdet's full output, a full-size mask for every detection
+    # (tools/test.py turns it on for --out, --show(-dir) and CocoMetric).
+    instance_masks=False)

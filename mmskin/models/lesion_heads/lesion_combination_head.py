@@ -94,7 +94,27 @@ class LesionCombinationHead(BaseModule):
         self.num_classes = num_classes
         self.empty_p_malignant = float(empty_p_malignant)
 
-    def forward(self, pred_instances: InstanceData, ori_shape: Sequence[int]) -> BaseDataElement:
+    def kept_indices(self, scores: torch.Tensor) -> torch.Tensor:
+        """Indices of the detections whose masks make the lesion mask.
+
+        ``'top_roi'``: the top-scoring detection (the first of tied ones);
+        ``'union'``: the top one and every one with ``score >= score_thr``,
+        in ascending order. Empty for no detection. The detector pastes masks
+        for these detections only (see ``SkinLesionMaskRCNN``).
+        """
+        if scores.numel() == 0:
+            return torch.zeros(0, dtype=torch.long, device=scores.device)
+        top = torch.argmax(scores)  # the first of tied scores
+        if self.mode == 'top_roi':
+            return top.reshape(1)
+        keep = scores >= self.score_thr
+        keep[top] = True
+        return torch.nonzero(keep, as_tuple=False)[:, 0]
+
+    def forward(self,
+                pred_instances: InstanceData,
+                ori_shape: Sequence[int],
+                lesion_mask: Optional[torch.Tensor] = None) -> BaseDataElement:
         """Combine one image's detections.
 
         Args:
@@ -107,6 +127,9 @@ class LesionCombinationHead(BaseModule):
                 bool. A model without a mask head gives no ``masks``: the lesion
                 mask is then empty.
             ori_shape: ``(H, W)`` of the original image.
+            lesion_mask: the union of the masks of the :meth:`kept_indices`
+                detections, bool (H, W), when the detector pasted only those;
+                it replaces ``pred_instances.masks``.
 
         Returns:
             ``BaseDataElement`` with ``p_malignant`` (float; NaN for a model with
@@ -118,11 +141,11 @@ class LesionCombinationHead(BaseModule):
         """
         height, width = (int(s) for s in ori_shape[:2])
         device = pred_instances.bboxes.device if 'bboxes' in pred_instances else torch.device('cpu')
-        has_masks = 'masks' in pred_instances
-        if has_masks and tuple(pred_instances.masks.shape[-2:]) != (height, width):
-            raise ValueError(f'predicted masks are {tuple(pred_instances.masks.shape[-2:])} but '
-                             f'the original image is {(height, width)}; predict with '
-                             'rescale=True')
+        masks = pred_instances.masks if 'masks' in pred_instances else None
+        for name, given in (('predicted masks', masks), ('lesion_mask', lesion_mask)):
+            if given is not None and tuple(given.shape[-2:]) != (height, width):
+                raise ValueError(f'{name} are {tuple(given.shape[-2:])} but the original image '
+                                 f'is {(height, width)}; predict with rescale=True')
         empty_mask = torch.zeros((height, width), dtype=torch.bool, device=device)
         if len(pred_instances) == 0:
             p_empty = (self.empty_p_malignant
@@ -141,26 +164,28 @@ class LesionCombinationHead(BaseModule):
 
         scores = pred_instances.scores
         p_malignant = _p_malignant(pred_instances.class_probs, self.renormalize)
-        top = int(torch.argmax(scores))  # the first of tied scores
-        if self.mode == 'top_roi':
-            lesion_p = float(p_malignant[top])
-            mask = pred_instances.masks[top].bool() if has_masks else empty_mask
-            bbox = pred_instances.bboxes[top].float()
+        kept = self.kept_indices(scores)
+        if lesion_mask is not None:
+            mask = lesion_mask.bool()
+        elif masks is not None:
+            mask = masks[kept].bool().any(dim=0)
         else:
-            keep = scores >= self.score_thr
-            keep[top] = True
-            weights = scores[keep]
-            lesion_p = float((weights * p_malignant[keep]).sum() / weights.sum())
-            mask = pred_instances.masks[keep].bool().any(dim=0) if has_masks else empty_mask
+            mask = empty_mask
+        if self.mode == 'top_roi':
+            lesion_p = float(p_malignant[kept[0]])
+            bbox = pred_instances.bboxes[kept[0]].float()
+        else:
+            weights = scores[kept]
+            lesion_p = float((weights * p_malignant[kept]).sum() / weights.sum())
             if mask.any():
                 bbox = torch.from_numpy(tight_box(mask.cpu().numpy())).to(device)
             else:
-                kept = pred_instances.bboxes[keep].float()
-                bbox = torch.cat([kept[:, :2].min(dim=0).values, kept[:, 2:].max(dim=0).values])
+                boxes = pred_instances.bboxes[kept].float()
+                bbox = torch.cat([boxes[:, :2].min(dim=0).values, boxes[:, 2:].max(dim=0).values])
         return BaseDataElement(
             p_malignant=lesion_p,
             label=int(lesion_p > 0.5),
-            score=float(scores[top]),
+            score=float(scores.max()),
             bbox=bbox,
             mask=mask,
             detected=True)

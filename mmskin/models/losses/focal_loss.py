@@ -147,11 +147,15 @@ class SkinFocalLoss(nn.Module):
             reduction_override (str, optional): Overrides ``reduction``.
 
         Returns:
-            Tensor: The loss; for reduction 'none' shaped like ``pred`` in
-            the sigmoid form and (N,) in the softmax form.
+            Tensor: The loss, float32 (also under autocast); for reduction
+            'none' shaped like ``pred`` in the sigmoid form and (N,) in the
+            softmax form.
         """
         assert reduction_override in (None, 'none', 'mean', 'sum')
         reduction = reduction_override or self.reduction
+        # At least float32 whatever the autocast dtype: half-precision log-sigmoids
+        # and a sum over every anchor lose the small terms Eq. (2) is made of.
+        pred = pred.to(torch.promote_types(pred.dtype, torch.float32))
         squeeze = self.use_sigmoid and pred.dim() == 1
         if squeeze:
             pred = pred[:, None]

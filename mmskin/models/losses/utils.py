@@ -165,9 +165,14 @@ class RoIMaskLoss(nn.Module):
             reduction_override (str, optional): Overrides ``reduction``.
 
         Returns:
-            Tensor: The loss; shape (N,) for reduction 'none'.
+            Tensor: The loss, float32 (also under autocast); shape (N,) for
+            reduction 'none'.
         """
         assert reduction_override in REDUCTIONS
         reduction = reduction_override or self.reduction
-        loss = self.roi_loss(select_roi_logits(pred, target, label), target)
+        # At least float32 whatever the autocast dtype: the soft overlap sums of
+        # Eq. (5) run over 784 pixels per RoI.
+        logits = select_roi_logits(pred, target, label)
+        logits = logits.to(torch.promote_types(logits.dtype, torch.float32))
+        loss = self.roi_loss(logits, target)
         return self.loss_weight * reduce_roi_loss(loss, weight, reduction, avg_factor)

@@ -17,11 +17,12 @@ ORI_SHAPE = (40, 60)
 IMG_SHAPE = (64, 96)  # resized by 1.6, keeping the aspect ratio
 
 
-def _tiny_model_cfg(**lesion_cfg):
+def _tiny_model_cfg(instance_masks=False, **lesion_cfg):
     roi = dict(type='RoIAlign', sampling_ratio=0)
     return ConfigDict(
         type='SkinLesionMaskRCNN',
         lesion_cfg=lesion_cfg,
+        instance_masks=instance_masks,
         data_preprocessor=dict(type='DetDataPreprocessor', mean=[0, 0, 0], std=[1, 1, 1],
                                pad_size_divisor=32),
         backbone=dict(type='ResNet', depth=18, base_channels=CH, num_stages=4,
@@ -65,10 +66,14 @@ def mmdet_scope():
     init_default_scope('mmdet')
 
 
+def _build(**cfg):
+    torch.manual_seed(0)
+    return MODELS.build(_tiny_model_cfg(**cfg)).eval()
+
+
 @pytest.fixture(scope='module')
 def model():
-    torch.manual_seed(0)
-    return MODELS.build(_tiny_model_cfg()).eval()
+    return _build(instance_masks=True)
 
 
 def _batch(label=1):
@@ -110,6 +115,7 @@ def test_predict_without_rescale_still_reports_at_original_resolution(model):
         rescaled = model.predict(data['inputs'], [s.clone() for s in data['data_samples']],
                                  rescale=True)[0]
         resized = model.predict(data['inputs'], data['data_samples'], rescale=False)[0]
+    # mmdet's instance masks stay at the network input's size without rescale
     assert resized.pred_instances.masks.shape[-2:] == IMG_SHAPE
     assert resized.pred_lesion.mask.shape == ORI_SHAPE
     torch.testing.assert_close(resized.pred_lesion.bbox, rescaled.pred_lesion.bbox)
@@ -163,3 +169,42 @@ def test_predictions_are_clipped_to_the_photo_not_to_the_padding():
                                          img_shape=(256, 256)))
     restore_unpadded_shape(sample)
     assert sample.img_shape == (160, 240)
+
+
+@pytest.mark.parametrize('rescale', [True, False])
+@pytest.mark.parametrize('lesion_cfg', [dict(mode='top_roi'), dict(mode='union', score_thr=0.0),
+                                        dict(mode='union', score_thr=0.3)])
+def test_masks_of_kept_detections_only_give_the_same_lesion(lesion_cfg, rescale):
+    """Pasting only the kept detections' masks, each on its box region,
+    gives the lesion of mmdet's full output: same pixels, probability, box."""
+    full_model = _build(instance_masks=True, **lesion_cfg)
+    fast_model = _build(**lesion_cfg)
+    fast_model.load_state_dict(full_model.state_dict())
+    data = full_model.data_preprocessor(_batch(), False)
+    with torch.no_grad():
+        full = full_model.predict(data['inputs'], [s.clone() for s in data['data_samples']],
+                                  rescale=rescale)[0]
+        fast = fast_model.predict(data['inputs'], data['data_samples'], rescale=rescale)[0]
+    kept = fast_model.lesion_combination.kept_indices(fast.pred_instances.scores)
+    if lesion_cfg['mode'] == 'union':
+        assert len(kept) > 1, 'the union should merge several detections here'
+    assert full.pred_lesion.mask.any()
+    assert torch.equal(fast.pred_lesion.mask, full.pred_lesion.mask)
+    assert fast.pred_lesion.p_malignant == full.pred_lesion.p_malignant
+    assert torch.equal(fast.pred_lesion.bbox, full.pred_lesion.bbox)
+    assert (fast.pred_lesion.score, fast.pred_lesion.label) == \
+        (full.pred_lesion.score, full.pred_lesion.label)
+    # mmdet's instances without their masks
+    assert 'masks' not in fast.pred_instances and 'masks' in full.pred_instances
+    for key in ('bboxes', 'scores', 'labels', 'class_probs'):
+        assert torch.equal(fast.pred_instances.get(key), full.pred_instances.get(key)), key
+
+
+def test_no_detection_gives_an_empty_lesion_on_both_paths():
+    for instance_masks in (False, True):
+        model = _build(instance_masks=instance_masks)
+        model.roi_head.test_cfg.score_thr = 1.1  # nothing passes
+        with torch.no_grad():
+            sample = model.test_step(_batch())[0]
+        assert not sample.pred_lesion.detected and not sample.pred_lesion.mask.any()
+        assert sample.pred_lesion.mask.shape == ORI_SHAPE

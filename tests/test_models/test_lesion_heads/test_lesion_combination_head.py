@@ -170,3 +170,33 @@ def test_tight_box_of_union_matches_numpy_reference():
     expected = [xs.min(), ys.min(), xs.max() + 1, ys.max() + 1]
     np.testing.assert_array_equal(lesion.bbox.numpy(), expected)
     assert lesion.p_malignant == pytest.approx(0.5)
+
+
+@pytest.mark.parametrize('mode, expected', [('top_roi', [1]), ('union', [0, 1])])
+def test_kept_indices_are_the_detections_whose_masks_make_the_lesion(mode, expected):
+    head = LesionCombinationHead(mode=mode, score_thr=0.5)
+    assert head.kept_indices(_detections().scores).tolist() == expected
+    assert head.kept_indices(torch.zeros(0)).tolist() == []
+    # the top detection is kept whatever the threshold
+    assert LesionCombinationHead(mode=mode, score_thr=0.95).kept_indices(
+        _detections().scores).tolist() == [1]
+
+
+@pytest.mark.parametrize('mode', ['top_roi', 'union'])
+def test_given_lesion_mask_equals_the_union_of_the_kept_masks(mode):
+    head = LesionCombinationHead(mode=mode, score_thr=0.5)
+    dets = _detections()
+    lesion_mask = dets.masks[head.kept_indices(dets.scores)].any(dim=0)
+    without_masks = dets.clone()
+    del without_masks.masks
+    fast = head(without_masks, (H, W), lesion_mask=lesion_mask)
+    full = head(dets, (H, W))
+    assert torch.equal(fast.mask, full.mask)
+    torch.testing.assert_close(fast.bbox, full.bbox)
+    assert (fast.p_malignant, fast.score, fast.label) == (full.p_malignant, full.score, full.label)
+
+
+def test_lesion_mask_not_at_original_resolution_is_rejected():
+    dets = _detections()
+    with pytest.raises(ValueError, match='lesion_mask'):
+        LesionCombinationHead()(dets[:0], (H, W), lesion_mask=torch.zeros(H, W + 1, dtype=bool))

@@ -165,3 +165,20 @@ def test_bad_shapes_are_reported():
         build(use_sigmoid=False)(torch.zeros(4, 3), torch.zeros(4, 3, dtype=torch.long))
     with pytest.raises(ValueError, match='reduction'):
         build(reduction='average')
+
+
+@pytest.mark.parametrize('use_sigmoid, channels', [(True, 1), (False, 3)])
+def test_float32_under_bfloat16_autocast(use_sigmoid, channels):
+    """Mixed precision: the loss is computed in float32 from the
+    half-precision logits, finite for saturated logits, with finite gradients."""
+    generator = torch.Generator().manual_seed(0)
+    logits = (torch.randn((500, channels), generator=generator) * 30).bfloat16()
+    labels = torch.randint(0, channels + (1 if use_sigmoid else 0), (500, ), generator=generator)
+    loss_fn = build(use_sigmoid=use_sigmoid)
+    pred = logits.clone().requires_grad_()
+    with torch.autocast('cpu', dtype=torch.bfloat16):
+        loss = loss_fn(pred, labels)
+    loss.backward()
+    assert loss.dtype == torch.float32
+    torch.testing.assert_close(loss, loss_fn(logits.float(), labels), rtol=1e-6, atol=0)
+    assert torch.isfinite(pred.grad).all()
