@@ -13,6 +13,7 @@ from torch import Tensor
 
 from ..roi_heads.lesion_mask import paste_lesion_mask
 
+
 def instances_to_original(pred_instances: InstanceData, img_meta: dict) -> InstanceData:
     """Detections predicted with ``rescale=False`` brought to the original image.
 
