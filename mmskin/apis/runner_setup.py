@@ -132,9 +132,10 @@ def enable_instance_masks(cfg: Config, dump: bool = False, show: bool = False) -
 
 
 #: CPU count up to which inference runs torch on one thread by default.
-#: benchmarks/cpu_inference.py, 2 shared cores: one thread is 5.3x faster
-#: than torch's default of one per core (OpenMP workers of every operator
-#: wait on cores the other jobs hold); masks and probabilities unchanged.
+#: benchmarks/cpu_inference.py, 2 shared cores: one thread is 4.5x faster
+#: at 256 px (1.9x at 1024 px) than torch's default of one per core (the
+#: OpenMP workers of every operator wait on cores the other jobs hold);
+#: masks and probabilities unchanged.
 SINGLE_THREAD_MAX_CPUS = 2
 
 
