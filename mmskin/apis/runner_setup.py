@@ -126,9 +126,12 @@ def enable_instance_masks(cfg: Config, dump: bool = False, show: bool = False) -
     metrics = evaluator if isinstance(evaluator, (list, tuple)) else [evaluator]
     types = [str(metric.get('type', '')) for metric in metrics]
     needed = dump or show or any(t.split('.')[-1] in INSTANCE_MASK_METRICS for t in types)
-    if needed:
+    # Only a SkinLesionMaskRCNN takes the switch; other detectors always
+    # give every mask.
+    ours = 'instance_masks' in cfg.model or 'SkinLesionMaskRCNN' in str(cfg.model.get('type'))
+    if needed and ours:
         cfg.model.instance_masks = True
-    return needed
+    return needed and ours
 
 
 #: CPU count up to which inference runs torch on one thread by default.
