@@ -2,7 +2,8 @@
 # The main job on built-in data, from a fresh clone:
 #   1. install the environment (tools/setup_env.sh; a second run reuses it),
 #   2. generate a synthetic dermoscopy set in the official ISIC 2017 layout,
-#   3. convert it to COCO files with the ISIC converter,
+#   3. convert it to COCO files with the ISIC converter and write the
+#      long-side-256 copy of the training split (resize_isic_split.py),
 #   4. train the paper's model with the CPU-sized overrides of
 #      configs/isic/demo_cpu_r18.py,
 #   5. test it with the ISIC metrics (per-image files and the HTML report in

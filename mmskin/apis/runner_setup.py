@@ -226,15 +226,19 @@ def enable_instance_masks(cfg: Config, dump: bool = False, show: bool = False) -
     metrics = evaluator if isinstance(evaluator, (list, tuple)) else [evaluator]
     types = [str(metric.get('type', '')) for metric in metrics]
     needed = dump or show or any(t.split('.')[-1] in INSTANCE_MASK_METRICS for t in types)
-    if needed:
+    # Only a SkinLesionMaskRCNN takes the switch; other detectors always
+    # give every mask.
+    ours = 'instance_masks' in cfg.model or 'SkinLesionMaskRCNN' in str(cfg.model.get('type'))
+    if needed and ours:
         cfg.model.instance_masks = True
-    return needed
+    return needed and ours
 
 
 #: CPU count up to which inference runs torch on one thread by default.
-#: benchmarks/cpu_inference.py, 2 shared cores: one thread is 5.3x faster
-#: than torch's default of one per core (OpenMP workers of every operator
-#: wait on cores the other jobs hold); masks and probabilities unchanged.
+#: benchmarks/cpu_inference.py, 2 shared cores: one thread is 4.5x faster
+#: at 256 px (1.9x at 1024 px) than torch's default of one per core (the
+#: OpenMP workers of every operator wait on cores the other jobs hold);
+#: masks and probabilities unchanged.
 SINGLE_THREAD_MAX_CPUS = 2
 
 

@@ -159,3 +159,9 @@ def test_cpu_threads_one_on_small_machines_unless_given(monkeypatch):
     assert apply_cpu_threads(None, 'cpu') == 2  # torch's own choice stays
     with pytest.raises(ConfigError, match='--cpu-threads 0'):
         apply_cpu_threads(0, 'cpu')
+
+
+def test_other_detectors_are_left_alone():
+    cfg = Config(dict(model=dict(type='MaskRCNN'), test_evaluator=dict(type='CocoMetric')))
+    assert enable_instance_masks(cfg, dump=True) is False
+    assert 'instance_masks' not in cfg.model
