@@ -47,15 +47,15 @@ test_dataloader = dict(
         ann_file=ann_dir + 'val.json',
         data_prefix=dict(img=img_prefix)))
 
-# schedule: 4500 iterations of 4 images (about 9 passes over the
+# schedule: 2900 iterations of 4 images (about 5.7 passes over the
 # oversampled training part), lr 0.02 after the demo's warm-up, lr / 10 for
 # the last STEP.
-max_iters = 4500
+max_iters = 2900
 train_cfg = dict(max_iters=max_iters, val_interval=max_iters + 1)
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.01, by_epoch=False, begin=0, end=50),
     dict(type='MultiStepLR', by_epoch=False, begin=0, end=max_iters,
-         milestones=[3600], gamma=0.1),
+         milestones=[2350], gamma=0.1),
 ]
 default_hooks = dict(
     logger=dict(interval=50),
