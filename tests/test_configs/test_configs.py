@@ -191,6 +191,10 @@ def test_full_schedule_matches_the_paper():
     cfg = Config.fromfile(str(REPO / 'configs/_base_/schedules/three_phase_160e.py'))
     phases = next(h for h in cfg.custom_hooks if h.type == 'ThreePhaseTrainingHook').phases
     assert [p.begin for p in phases] == [0, 40_000, 120_000]  # 40 / 80 / 40 epochs
+    # Matterport's 'heads', '4+' and 'all' (the paper's code base).
+    assert [p.trainable for p in phases] == [
+        ['neck', 'rpn_head', 'roi_head'],
+        ['backbone.layer3', 'backbone.layer4', 'neck', 'rpn_head', 'roi_head'], 'all']
     assert cfg.train_cfg.max_iters == 160_000
     assert cfg.optim_wrapper.optimizer == dict(type='SGD', lr=1e-3, momentum=0.9,
                                                weight_decay=1e-4)
@@ -200,3 +204,18 @@ def test_full_schedule_matches_the_paper():
     assert warmup.end < phases[1].begin
     # DDP with frozen parameters.
     assert cfg.model_wrapper_cfg.find_unused_parameters is True
+
+
+def test_strict_phase1_config_differs_only_in_phase1():
+    """Phase 1 read strictly trains the RoI heads only; nothing else changes."""
+    default = Config.fromfile(str(REPO / 'configs/isic/mask_rcnn_r50_fpn_focaljac.py'))
+    strict = Config.fromfile(
+        str(REPO / 'configs/isic/mask_rcnn_r50_fpn_focaljac_strictphase1.py'))
+    hooks = {name: [h.to_dict() for h in cfg.custom_hooks]
+             for name, cfg in (('default', default), ('strict', strict))}
+    phases = {name: hook[0]['phases'] for name, hook in hooks.items()}
+    assert phases['strict'][0] == dict(begin=0, trainable=['roi_head'])
+    assert phases['strict'][1:] == phases['default'][1:]
+    assert hooks['strict'][1:] == hooks['default'][1:]
+    for key in ('model', 'train_dataloader', 'optim_wrapper', 'param_scheduler', 'train_cfg'):
+        assert strict[key] == default[key], key

@@ -35,22 +35,25 @@ param_scheduler = [
 ]
 
 # Which layers train in each phase (ThreePhaseTrainingHook; the model is
-# built fully trainable and the hook freezes the rest).
-# - Phase 1, "the three convolution subnets": the RoI heads (classify,
-#   detect, segment). The RPN and FPN stay as initialised.
-# - Phase 2, "the layers from the RPN and up": RPN, FPN, RoI heads, and the
-#   last two ResNet stages (mmdet backbone.layer3 and layer4 = res4, res5).
-#   The paper's TensorFlow setup (SGD lr 1e-3, momentum 0.9, weight decay
-#   1e-4, 1000 training and 50 validation steps per epoch, 2 images per
-#   GPU, 40/120/160 cumulative epochs, lr / 10 in the last phase) is that of
-#   Matterport's Mask R-CNN COCO script, whose second phase is layers='4+':
-#   "ResNet stage 4 and up" (res4, res5, FPN, RPN, heads).
-#   Matterport's first phase ('heads') also trains the RPN and FPN; we keep
-#   the paper's words (subnets only). Add 'rpn_head' and 'neck' to phase 1
-#   to train as Matterport does.
+# built fully trainable and the hook freezes the rest). The paper's
+# TensorFlow set-up (SGD lr 1e-3, momentum 0.9, weight decay 1e-4, 1000
+# training and 50 validation steps per epoch, 2 images per GPU, 40/120/160
+# cumulative epochs, lr / 10 in the last phase) is that of Matterport's
+# Mask R-CNN COCO script, and its phases are that script's layers='heads',
+# '4+' and 'all'.
+# - Phase 1, "the three convolution subnets": Matterport's 'heads', which
+#   trains the RPN and the FPN with the three subnets (RoI heads). Only the
+#   backbone is pretrained (ImageNet): read strictly (RoI heads only), the
+#   randomly initialised FPN and RPN would stay frozen for 40k iterations,
+#   the subnets learning from random FPN features on random proposals.
+#   configs/isic/mask_rcnn_r50_fpn_focaljac_strictphase1.py keeps that
+#   reading; the README compares the two on real images.
+# - Phase 2, "the layers from the RPN and up": Matterport's '4+', "ResNet
+#   stage 4 and up": the last two ResNet stages (mmdet backbone.layer3 and
+#   layer4 = res4, res5), FPN, RPN, RoI heads.
 # - Phase 3: everything, lr 1e-4 (the MultiStepLR milestone above).
 train_phases = [
-    dict(begin=0, trainable=['roi_head']),
+    dict(begin=0, trainable=['neck', 'rpn_head', 'roi_head']),
     dict(begin=phase2_begin,
          trainable=['backbone.layer3', 'backbone.layer4', 'neck', 'rpn_head',
                     'roi_head']),

@@ -27,13 +27,9 @@ class ThreePhaseTrainingHook(Hook):
 
     The paper trains "the three convolution subnets" (the RoI heads) for 40
     epochs, then "the layers from the RPN and up" for 80 epochs, then all
-    layers for 40 epochs, at 1000 iterations per epoch. The phase table is
-    in ``configs/_base_/schedules/three_phase_160e.py``: phase 1 trains
-    ``roi_head``; phase 2 adds ``rpn_head``, ``neck`` and the last two ResNet
-    stages, ``backbone.layer3`` and ``layer4`` (res4, res5), because the
-    paper's TensorFlow settings are exactly those of Matterport's Mask R-CNN
-    COCO script, whose second phase trains "ResNet stage 4 and up"
-    (``layers='4+'``); phase 3 trains everything. The learning rates are
+    layers for 40 epochs, at 1000 iterations per epoch. The phase table,
+    and why each phase trains what it does, is in
+    ``configs/_base_/schedules/three_phase_160e.py``. The learning rates are
     the ParamSchedulers' business, not this hook's.
 
     A phase is ``dict(begin=ITER, trainable=[prefix, ...])``: from iteration

@@ -117,7 +117,10 @@ class SkinLesionMaskRCNN(MaskRCNN):
         # network input's scale, for the mask RoIs.
         results_list = self.roi_head.predict_bbox(
             x, img_metas, rpn_results_list, rcnn_test_cfg=self.roi_head.test_cfg, rescale=False)
-        kept_list = [self.lesion_combination.kept_indices(r.scores) for r in results_list]
+        kept_list = [
+            self.lesion_combination.kept_indices(self.lesion_combination.ranks(r))
+            for r in results_list
+        ]
         lesion_masks = self._lesion_masks(x, img_metas, results_list, kept_list, rescale)
         for data_sample, results, lesion_mask in zip(batch_data_samples, results_list,
                                                      lesion_masks):

@@ -42,16 +42,26 @@ class LesionCombinationHead(BaseModule):
     """The single lesion of an image from its instance predictions.
 
     Args:
-        mode: ``'top_roi'``: the top-scoring detection (the first of tied
+        mode: ``'top_roi'``: the top-ranked detection (the first of tied
             ones) is the lesion: its probability, box and mask. ``'union'``:
-            the lesion mask is the union of the top detection and every detection with
-            ``score >= score_thr``; its box is the tight box of that mask (the
+            the lesion mask is the union of the top detection and every detection ranked
+            ``>= score_thr``; its box is the tight box of that mask (the
             paper's detection label, III-A; the enclosing box of the kept
             detections if their masks are all empty); its probability is the
-            score-weighted mean over them: the max would grow with the
-            number of overlapping leftovers of NMS, the weighting lets the
-            confident detections dominate.
-        score_thr: used by ``'union'`` only; ``'top_roi'`` takes the best
+            mean over them weighted by their ranks: the max would grow with
+            the number of overlapping leftovers of NMS, the weighting lets
+            the confident detections dominate.
+        rank: what orders the detections. ``'score'``: mmdet's detection
+            score, the probability of the detection's own class. ``'lesion'``:
+            the probability that the box holds a lesion of either class,
+            ``1 - p(background)`` of the RoI softmax. The two agree while the
+            classify subnet is sure of the class; while it is not (early in
+            training, or on real lesions where benign and malignant look
+            alike) every class score sits near half the foreground mass, and
+            only ``'lesion'`` still tells a box around the whole lesion from
+            one around part of it. Tied boxes (the benign and malignant
+            copies of one box) go to the first, the higher-scoring class.
+        score_thr: used by ``'union'`` only, on the rank; ``'top_roi'`` takes the best
             detection whatever its score, as the image is known to hold a
             lesion (the detector's ``test_cfg.rcnn.score_thr`` bounds both).
         renormalize: take ``p(malignant) / (p(benign) + p(malignant))`` of
@@ -74,11 +84,14 @@ class LesionCombinationHead(BaseModule):
 
     #: Ways to combine the detections of an image into its lesion.
     MODES = ('top_roi', 'union')
+    #: What orders the detections.
+    RANKS = ('score', 'lesion')
 
     def __init__(self,
                  mode: str = 'top_roi',
                  score_thr: float = 0.05,
                  renormalize: bool = True,
+                 rank: str = 'score',
                  num_classes: int = len(ISIC_CLASSES),
                  empty_p_malignant: float = 0.0,
                  init_cfg: Optional[dict] = None) -> None:
@@ -88,17 +101,32 @@ class LesionCombinationHead(BaseModule):
         if not 0.0 <= empty_p_malignant <= 1.0:
             raise ValueError('lesion_cfg.empty_p_malignant must be a probability in [0, 1], '
                              f'got {empty_p_malignant!r}')
+        if rank not in self.RANKS:
+            raise ValueError(f'lesion_cfg.rank must be one of {self.RANKS}, got {rank!r}')
         self.mode = mode
+        self.rank = rank
         self.score_thr = score_thr
         self.renormalize = renormalize
         self.num_classes = num_classes
         self.empty_p_malignant = float(empty_p_malignant)
 
+    def ranks(self, pred_instances: InstanceData) -> torch.Tensor:
+        """(N,) what orders the detections (see ``rank``)."""
+        if self.rank == 'score' or len(pred_instances) == 0:
+            return pred_instances.scores
+        if 'class_probs' not in pred_instances:
+            raise ValueError("lesion_cfg.rank='lesion' needs the RoI softmax kept by "
+                             "roi_head.bbox_head.type='SkinLesionBBoxHead'")
+        return 1.0 - pred_instances.class_probs[:, -1]
+
     def kept_indices(self, scores: torch.Tensor) -> torch.Tensor:
         """Indices of the detections whose masks make the lesion mask.
 
-        ``'top_roi'``: the top-scoring detection (the first of tied ones);
-        ``'union'``: the top one and every one with ``score >= score_thr``,
+        Args:
+            scores: (N,) the :meth:`ranks` of the detections.
+
+        ``'top_roi'``: the top-ranked detection (the first of tied ones);
+        ``'union'``: the top one and every one ranked ``>= score_thr``,
         in ascending order. Empty for no detection. The detector pastes masks
         for these detections only (see ``SkinLesionMaskRCNN``).
         """
@@ -162,7 +190,7 @@ class LesionCombinationHead(BaseModule):
                              "the RoI softmax kept by "
                              "roi_head.bbox_head.type='SkinLesionBBoxHead'")
 
-        scores = pred_instances.scores
+        scores = self.ranks(pred_instances)
         p_malignant = _p_malignant(pred_instances.class_probs, self.renormalize)
         kept = self.kept_indices(scores)
         if lesion_mask is not None:

@@ -173,7 +173,9 @@ def test_predictions_are_clipped_to_the_photo_not_to_the_padding():
 
 @pytest.mark.parametrize('rescale', [True, False])
 @pytest.mark.parametrize('lesion_cfg', [dict(mode='top_roi'), dict(mode='union', score_thr=0.0),
-                                        dict(mode='union', score_thr=0.3)])
+                                        dict(mode='union', score_thr=0.3),
+                                        dict(mode='top_roi', rank='lesion'),
+                                        dict(mode='union', score_thr=0.5, rank='lesion')])
 def test_masks_of_kept_detections_only_give_the_same_lesion(lesion_cfg, rescale):
     """Pasting only the kept detections' masks, each on its box region,
     gives the lesion of mmdet's full output: same pixels, probability, box."""
@@ -185,7 +187,8 @@ def test_masks_of_kept_detections_only_give_the_same_lesion(lesion_cfg, rescale)
         full = full_model.predict(data['inputs'], [s.clone() for s in data['data_samples']],
                                   rescale=rescale)[0]
         fast = fast_model.predict(data['inputs'], data['data_samples'], rescale=rescale)[0]
-    kept = fast_model.lesion_combination.kept_indices(fast.pred_instances.scores)
+    combination = fast_model.lesion_combination
+    kept = combination.kept_indices(combination.ranks(fast.pred_instances))
     if lesion_cfg['mode'] == 'union':
         assert len(kept) > 1, 'the union should merge several detections here'
     assert full.pred_lesion.mask.any()

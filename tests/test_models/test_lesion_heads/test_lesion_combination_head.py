@@ -200,3 +200,47 @@ def test_lesion_mask_not_at_original_resolution_is_rejected():
     dets = _detections()
     with pytest.raises(ValueError, match='lesion_mask'):
         LesionCombinationHead()(dets[:0], (H, W), lesion_mask=torch.zeros(H, W + 1, dtype=bool))
+
+
+def _unsure_classes():
+    """Two boxes as an unsure classify subnet scores them: the first around
+    part of the lesion (p(background) 0.4, benign 0.31 > either class of the
+    other), the second around all of it (p(background) 0.05, split evenly)."""
+    return InstanceData(
+        scores=torch.tensor([0.31, 0.30]),
+        labels=torch.tensor([0, 1]),
+        bboxes=torch.tensor([[1., 1., 5., 4.], [0., 0., 12., 10.]]),
+        class_probs=torch.tensor([[0.31, 0.29, 0.4], [0.65, 0.30, 0.05]]),
+        masks=torch.stack([_box_mask(1, 1, 5, 4), _box_mask(0, 0, 12, 10)]))
+
+
+def test_rank_lesion_orders_by_foreground_probability():
+    dets = _unsure_classes()
+    by_score = combine_lesion(dets, (H, W))
+    assert torch.equal(by_score.mask, _box_mask(1, 1, 5, 4))
+    by_lesion = combine_lesion(dets, (H, W), rank='lesion')
+    assert torch.equal(by_lesion.mask, _box_mask(0, 0, 12, 10))
+    assert by_lesion.score == pytest.approx(0.95)
+    # p(malignant) is still that of the kept box, renormalised
+    assert by_lesion.p_malignant == pytest.approx(0.30 / 0.95)
+    head = LesionCombinationHead(rank='lesion')
+    torch.testing.assert_close(head.ranks(dets), torch.tensor([0.6, 0.95]))
+    assert head.kept_indices(head.ranks(dets)).tolist() == [1]
+
+
+def test_rank_lesion_union_thresholds_the_foreground_probability():
+    dets = _unsure_classes()
+    lesion = combine_lesion(dets, (H, W), mode='union', score_thr=0.5, rank='lesion')
+    assert torch.equal(lesion.mask, _box_mask(0, 0, 12, 10) | _box_mask(1, 1, 5, 4))
+    # weighted by the ranks 0.6 and 0.95
+    expected = (0.6 * 0.29 / 0.60 + 0.95 * 0.30 / 0.95) / 1.55
+    assert lesion.p_malignant == pytest.approx(expected)
+
+
+def test_rank_must_be_known_and_needs_the_softmax():
+    with pytest.raises(ValueError, match="rank must be one of"):
+        LesionCombinationHead(rank='area')
+    dets = _unsure_classes()
+    del dets.class_probs
+    with pytest.raises(ValueError, match="rank='lesion' needs the RoI softmax"):
+        LesionCombinationHead(rank='lesion').ranks(dets)
