@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+import torch
 from mmengine.config import Config
 from mmengine.hooks import Hook
 from mmengine.runner import Runner
@@ -17,8 +18,6 @@ REPO = Path(__file__).resolve().parents[2]
 CONFIG = REPO / 'configs' / 'isic' / 'isic2017_cpu_r18.py'
 REAL = REPO.parent / 'shared' / 'isic2017_train'
 ITERS = 2
-# 3 benign + 1 melanoma: melanoma is in 1/4 of the images, below the
-# recipe's oversample_thr, so it is repeated.
 NUM_BENIGN, NUM_MELANOMA = 3, 1
 
 
@@ -65,12 +64,17 @@ def real_handful(tmp_path_factory) -> Path:
 
 def test_recipe_trains_on_real_images(real_handful, tmp_path):
     cfg = Config.fromfile(str(CONFIG))
+    # what the recipe's config says it is
+    assert cfg.optim_wrapper.optimizer.type == 'AdamW'
+    assert cfg.optim_wrapper.clip_grad.max_norm == 5.0
+    assert cfg.model.lesion_cfg.rank == 'lesion'
+    assert cfg.train_dataloader.dataset.type == 'ISICDataset'
+    assert cfg.test_dataloader.dataset.ann_file.endswith('val.json')
     cfg.work_dir = str(tmp_path / 'run')
     loader = cfg.train_dataloader
     loader.update(num_workers=0, persistent_workers=False)
-    dataset = loader.dataset.dataset  # inside the melanoma oversampling wrapper
-    dataset.update(ann_file=str(real_handful / 'annotations' / 'train.json'),
-                   data_prefix=dict(img=str(real_handful) + '/'))
+    loader.dataset.update(ann_file=str(real_handful / 'annotations' / 'train.json'),
+                          data_prefix=dict(img=str(real_handful) + '/'))
     cfg.train_cfg.max_iters = ITERS
     cfg.default_hooks.checkpoint.interval = ITERS
     cfg.default_hooks.logger.interval = 1
@@ -80,13 +84,20 @@ def test_recipe_trains_on_real_images(real_handful, tmp_path):
     runner.register_hook(recorder)
     runner.train()
 
-    # The one melanoma is repeated ceil(sqrt(thr / (1/4))) times.
-    repeat = math.ceil(math.sqrt(loader.dataset.oversample_thr * (NUM_BENIGN + NUM_MELANOMA)))
-    assert repeat == 2
-    assert len(runner.train_dataloader.dataset) == NUM_BENIGN + NUM_MELANOMA * repeat
+    assert len(runner.train_dataloader.dataset) == NUM_BENIGN + NUM_MELANOMA
     assert len(recorder.losses) == ITERS
     for step in recorder.losses:
         assert {'loss_rpn_cls', 'loss_rpn_bbox', 'loss_cls', 'loss_bbox', 'loss_mask'} <= set(step)
         assert all(math.isfinite(v) for v in step.values()), step
     assert (tmp_path / 'run' / f'iter_{ITERS}.pth').is_file()
     assert (tmp_path / 'run' / 'last_checkpoint').read_text().strip().endswith(f'iter_{ITERS}.pth')
+
+    # the trained model gives one lesion per real image, at the image's size
+    runner.model.eval()
+    batch = next(iter(runner.train_dataloader))
+    with torch.no_grad():
+        samples = runner.model.test_step(batch)
+    for sample in samples:
+        lesion = sample.pred_lesion
+        assert tuple(lesion.mask.shape) == tuple(sample.ori_shape)
+        assert 0.0 <= lesion.p_malignant <= 1.0

@@ -1,6 +1,6 @@
 """Keep the weights of one part of a model from a training checkpoint.
 
-    python tools/misc/extract_weights.py work_dirs/isic2017_cpu_r18/iter_3300.pth \\
+    python tools/misc/extract_weights.py work_dirs/isic2017_cpu_r18/iter_4000.pth \\
         --prefix backbone. --out work_dirs/isic2017_cpu_r18/backbone.pth
 
 Writes ``{'state_dict': {name: tensor}}`` with the parameters and buffers
