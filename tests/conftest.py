@@ -26,6 +26,32 @@ TINY_CHANNELS = 32
 TINY_SCALE = (128, 128)
 
 
+def _write_image(path: Path, image: np.ndarray) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    assert cv2.imwrite(str(path), image)
+    return path
+
+
+@pytest.fixture
+def write_image():
+    """``write_image(path, image)``: write an image or mask with OpenCV,
+    making its folder; returns the path."""
+    return _write_image
+
+
+def _square_mask(value: int = 255, shape=(6, 8)) -> np.ndarray:
+    mask = np.zeros(shape, np.uint8)
+    mask[1:4, 2:6] = value
+    return mask
+
+
+@pytest.fixture
+def square_mask():
+    """``square_mask(value=255, shape=(6, 8))``: a uint8 mask with a 3 x 4
+    square of ``value``."""
+    return _square_mask
+
+
 @pytest.fixture(scope='session')
 def tiny_coco(tmp_path_factory):
     """Synthetic ISIC 2017 data (16 training, 6 test images, long side about

@@ -92,8 +92,8 @@ def test_multitask_ablation_removes_the_subnets(name, with_reg, with_mask, num_c
 @pytest.mark.parametrize('name', [
     'mask_rcnn_r101_fpn_focaljac.py', 'mask_rcnn_r101_fpn_focaljac_clsseg.py',
     'mask_rcnn_r101_fpn_focaljac_cls.py', 'mask_rcnn_r101_fpn_focaljac_seg.py'])
-def test_multitask_ablation_predicts_a_lesion_its_evaluators_score(name, make_cpu_cfg,
-                                                                     tiny_coco, tmp_path):
+def test_multitask_ablation_predicts_a_lesion_its_evaluators_score(name, make_cpu_cfg, tiny_coco,
+                                                                   tmp_path):
     init_default_scope('mmdet')
     cfg = make_cpu_cfg(Config.fromfile(str(REPO / 'configs' / 'isic' / name)), tiny_coco,
                        str(tmp_path))

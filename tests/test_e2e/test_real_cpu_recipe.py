@@ -13,6 +13,7 @@ from mmengine.hooks import Hook
 from mmengine.runner import Runner
 
 from mmskin.datasets import convert_to_coco, find_archive_samples
+from mmskin.utils import ISIC_CLASSES, read_label_csv
 
 REPO = Path(__file__).resolve().parents[2]
 CONFIG = REPO / 'configs' / 'isic' / 'isic2017_cpu_r18.py'
@@ -32,13 +33,12 @@ class _LossRecorder(Hook):
 
 def _pick(labels_csv: Path) -> dict:
     """The first NUM_BENIGN benign and NUM_MELANOMA melanoma ids of a labels CSV."""
-    picked = {'benign': [], 'malignant': []}
-    with open(labels_csv, newline='') as f:
-        for row in csv.DictReader(f):
-            label = 'malignant' if float(row['melanoma']) == 1 else 'benign'
-            if len(picked[label]) < (NUM_MELANOMA if label == 'malignant' else NUM_BENIGN):
-                picked[label].append(row['image_id'])
-    return {i: label for label, ids in picked.items() for i in ids}
+    labels = read_label_csv(labels_csv).check()
+    picked = {}
+    for label, count in ((0, NUM_BENIGN), (1, NUM_MELANOMA)):
+        ids = [i for i in sorted(labels) if labels[i] == label][:count]
+        picked.update((i, ISIC_CLASSES[label]) for i in ids)
+    return picked
 
 
 @pytest.fixture(scope='module')

@@ -1,23 +1,9 @@
 """Scoring files as the official ISIC scorer: prediction CSVs, mask folders."""
-import cv2
-import numpy as np
 import pytest
 
 from mmskin.evaluation.scoring import (read_predictions, score_classification_files,
                                        score_segmentation_folders)
 from mmskin.utils import ISICFileError
-
-
-def _write(path, image):
-    path.parent.mkdir(parents=True, exist_ok=True)
-    assert cv2.imwrite(str(path), image)
-    return path
-
-
-def _square(value=255, shape=(6, 8)):
-    mask = np.zeros(shape, np.uint8)
-    mask[1:4, 2:6] = value
-    return mask
 
 
 def test_predictions_with_and_without_header(tmp_path):
@@ -33,12 +19,12 @@ def test_predictions_with_and_without_header(tmp_path):
             read_predictions(bad)
 
 
-def test_score_segmentation_folders(tmp_path):
+def test_score_segmentation_folders(tmp_path, write_image, square_mask):
     gt_dir, pred_dir = tmp_path / 'gt', tmp_path / 'pred'
-    _write(gt_dir / 'ISIC_0000001_Segmentation.png', _square())
-    _write(gt_dir / 'ISIC_0000002_Segmentation.png', _square())
-    _write(pred_dir / 'ISIC_0000001_segmentation.png', _square())
-    _write(pred_dir / 'ISIC_0000009_segmentation.png', _square())
+    write_image(gt_dir / 'ISIC_0000001_Segmentation.png', square_mask())
+    write_image(gt_dir / 'ISIC_0000002_Segmentation.png', square_mask())
+    write_image(pred_dir / 'ISIC_0000001_segmentation.png', square_mask())
+    write_image(pred_dir / 'ISIC_0000009_segmentation.png', square_mask())
     with pytest.raises(ISICFileError, match=r'no prediction for 1 .*ISIC_0000002.*allow-missing'):
         score_segmentation_folders(pred_dir, gt_dir)
     report = score_segmentation_folders(pred_dir, gt_dir, allow_missing=True)
@@ -59,13 +45,13 @@ def test_score_classification_files(tmp_path):
     assert report.summary['AC'] == 1.0 and report.summary['AUC'] == 1.0
 
 
-def test_ground_truth_is_binarised_as_the_scorer_does(tmp_path):
+def test_ground_truth_is_binarised_as_the_scorer_does(tmp_path, write_image, square_mask):
     """A ground-truth mask with JPEG-like noise scores as the official scorer
     scores it: lesion where the value is > 128."""
     gt_dir, pred_dir = tmp_path / 'gt', tmp_path / 'pred'
-    noisy = _square()
+    noisy = square_mask()
     noisy[0, 0], noisy[1, 2], noisy[5, 7] = 100, 200, 129
-    _write(gt_dir / 'ISIC_0000001_segmentation.png', noisy)
-    _write(pred_dir / 'ISIC_0000001_segmentation.png', _square())
+    write_image(gt_dir / 'ISIC_0000001_segmentation.png', noisy)
+    write_image(pred_dir / 'ISIC_0000001_segmentation.png', square_mask())
     report = score_segmentation_folders(pred_dir, gt_dir)
     assert report.summary['JA'] == pytest.approx(12 / 13)  # (5, 7) is lesion, (0, 0) is not

@@ -8,65 +8,53 @@ from mmskin.utils import (ISICFileError, check_image_id, index_masks, list_image
                           mask_file_name, read_image, read_mask, read_prediction_mask)
 
 
-def _write(path, image):
-    path.parent.mkdir(parents=True, exist_ok=True)
-    assert cv2.imwrite(str(path), image)
-    return path
-
-
-def _square(value=255, shape=(6, 8)):
-    mask = np.zeros(shape, np.uint8)
-    mask[1:4, 2:6] = value
-    return mask
-
-
-def test_index_masks_accepts_both_spellings(tmp_path):
-    _write(tmp_path / 'ISIC_0000001_Segmentation.png', _square())
-    _write(tmp_path / 'ISIC_0000002_segmentation.png', _square())
+def test_index_masks_accepts_both_spellings(tmp_path, write_image, square_mask):
+    write_image(tmp_path / 'ISIC_0000001_Segmentation.png', square_mask())
+    write_image(tmp_path / 'ISIC_0000002_segmentation.png', square_mask())
     (tmp_path / 'ISIC_0000003.jpg').write_bytes(b'')
     (tmp_path / 'ISIC_0000003_superpixels.png').write_bytes(b'')
     masks = index_masks(tmp_path, 'ground-truth')
     assert sorted(masks) == ['ISIC_0000001', 'ISIC_0000002']
 
 
-def test_index_masks_errors(tmp_path):
+def test_index_masks_errors(tmp_path, write_image, square_mask):
     with pytest.raises(ISICFileError, match='does not exist'):
         index_masks(tmp_path / 'nope', 'prediction')
     with pytest.raises(ISICFileError, match='no prediction masks'):
         index_masks(tmp_path, 'prediction')
-    _write(tmp_path / 'ISIC_0000001_Segmentation.png', _square())
-    _write(tmp_path / 'ISIC_0000001_segmentation.png', _square())
+    write_image(tmp_path / 'ISIC_0000001_Segmentation.png', square_mask())
+    write_image(tmp_path / 'ISIC_0000001_segmentation.png', square_mask())
     with pytest.raises(ISICFileError, match='two prediction masks for ISIC_0000001'):
         index_masks(tmp_path, 'prediction')
 
 
-def test_mask_binarisation_is_the_scorers(tmp_path):
-    assert read_mask(_write(tmp_path / 'a.png', _square(255))).sum() == 12
-    noisy = _square(255)
+def test_mask_binarisation_is_the_scorers(tmp_path, write_image, square_mask):
+    assert read_mask(write_image(tmp_path / 'a.png', square_mask(255))).sum() == 12
+    noisy = square_mask(255)
     noisy[0, 0], noisy[1, 2], noisy[5, 7] = 100, 128, 129
-    assert read_mask(_write(tmp_path / 'c.png', noisy)).sum() == 12  # -(1, 2) +(5, 7)
+    assert read_mask(write_image(tmp_path / 'c.png', noisy)).sum() == 12  # -(1, 2) +(5, 7)
     # the scorer would read a 0/1 mask as empty: an error, not a silent zero
     with pytest.raises(ISICFileError, match=r'b\.png: mask values are at most 1'):
-        read_mask(_write(tmp_path / 'b.png', _square(1)))
+        read_mask(write_image(tmp_path / 'b.png', square_mask(1)))
     # the converter's stricter rule: 0 and 255 only, not empty
     with pytest.raises(ISICFileError, match=r'c\.png: mask is not binary: values 0, 100, 128'):
         read_mask(tmp_path / 'c.png', strict=True)
     with pytest.raises(ISICFileError, match=r'e\.png: mask is empty'):
-        read_mask(_write(tmp_path / 'e.png', _square(0)), strict=True)
+        read_mask(write_image(tmp_path / 'e.png', square_mask(0)), strict=True)
     assert not read_mask(tmp_path / 'e.png').any()
     with pytest.raises(ISICFileError, match=r'a\.png: mask is 8x6 \(WxH\) but its image is '
                        r'6x8 \(transposed'):
         read_mask(tmp_path / 'a.png', (8, 6))
 
 
-def test_prediction_binarisation_and_low_values(tmp_path):
-    pred, low = read_prediction_mask(_write(tmp_path / 'p.png', _square(255)), (6, 8))
+def test_prediction_binarisation_and_low_values(tmp_path, write_image, square_mask):
+    pred, low = read_prediction_mask(write_image(tmp_path / 'p.png', square_mask(255)), (6, 8))
     assert pred.sum() == 12 and not low
-    pred, low = read_prediction_mask(_write(tmp_path / 'q.png', _square(1)), (6, 8))
+    pred, low = read_prediction_mask(write_image(tmp_path / 'q.png', square_mask(1)), (6, 8))
     assert pred.sum() == 0 and low  # all background to the scorer, flagged
-    pred, low = read_prediction_mask(_write(tmp_path / 'r.png', _square(128)), (6, 8))
+    pred, low = read_prediction_mask(write_image(tmp_path / 'r.png', square_mask(128)), (6, 8))
     assert pred.sum() == 0 and low
-    pred, low = read_prediction_mask(_write(tmp_path / 's.png', _square(129)), (6, 8))
+    pred, low = read_prediction_mask(write_image(tmp_path / 's.png', square_mask(129)), (6, 8))
     assert pred.sum() == 12 and not low
     with pytest.raises(ISICFileError, match=r'p\.png: mask is 8x6 \(WxH\) but its image'):
         read_prediction_mask(tmp_path / 'p.png', (8, 6))
@@ -76,9 +64,9 @@ def test_prediction_binarisation_and_low_values(tmp_path):
     (np.zeros((4, 4, 3), np.uint8), 'mode RGB; expected a single-channel'),
     (np.zeros((4, 4), np.uint16), 'mode I;16; expected a single-channel'),
 ])
-def test_mask_format_errors(tmp_path, image, match):
+def test_mask_format_errors(tmp_path, image, match, write_image):
     with pytest.raises(ISICFileError, match=match):
-        read_mask(_write(tmp_path / 'm.png', image))
+        read_mask(write_image(tmp_path / 'm.png', image))
 
 
 def test_undecodable_mask(tmp_path):
