@@ -722,10 +722,38 @@ def test_non_finite_weights_are_never_saved(ws):
 # --- interrupted runs ----------------------------------------------------------
 
 
-def _start(tool: str, argv: List[str]) -> subprocess.Popen:
+#: Runs a tool with one module function made to hang after its n-th call, so
+#: that a kill lands at that point however fast the machine is.
+_PAUSED_RUN = """
+import importlib, runpy, sys, time
+module_name, function_name, calls, tool = sys.argv[1:5]
+module = importlib.import_module(module_name)
+original = getattr(module, function_name)
+count = [0]
+
+def paused(*args, **kwargs):
+    result = original(*args, **kwargs)
+    count[0] += 1
+    if count[0] == int(calls):
+        time.sleep(600)
+    return result
+
+setattr(module, function_name, paused)
+sys.argv = [tool, *sys.argv[5:]]
+runpy.run_path(tool, run_name='__main__')
+"""
+
+
+def _start(tool: str, argv: List[str], pause_after: Optional[str] = None) -> subprocess.Popen:
+    """Start a tool; ``pause_after='module:function:n'`` makes the run hang
+    after the n-th call of that function (the point a test kills it at)."""
     env = dict(os.environ, PYTHONPATH=str(REPO), PYTHONWARNINGS='ignore')
-    return subprocess.Popen([sys.executable, str(REPO / TOOLS[tool]), *argv], cwd=REPO,
-                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    command = [sys.executable, str(REPO / TOOLS[tool]), *argv]
+    if pause_after is not None:
+        command = [sys.executable, '-c', _PAUSED_RUN, *pause_after.split(':'),
+                   str(REPO / TOOLS[tool]), *argv]
+    return subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE)
 
 
 def _kill_when(proc: subprocess.Popen, ready: Callable[[], bool], sig=signal.SIGKILL,
@@ -758,7 +786,9 @@ def test_killed_infer(ws, sig):
     for index in range(2):
         shutil.copy(ws.infer_image(), ws.infer_in / f'photo_{index}.jpg')
     proc = _start('infer', [str(ws.config), str(ws.checkpoint), str(ws.infer_in), '--out-dir',
-                            str(ws.infer_out), '--device', 'cpu'])
+                            str(ws.infer_out), '--device', 'cpu'],
+                  # the first photo's mask and overlay, then the second's mask
+                  pause_after='mmskin.apis.result_writer:write_bytes_atomic:3')
     pending = ws.infer_out / 'masks'
     _kill_when(proc, lambda: len(list(pending.iterdir())) >= 3, sig)
     stderr = proc.stderr.read().decode()
@@ -785,7 +815,8 @@ def test_killed_test(ws):
     replaces it with a whole one."""
     proc = _start('test', [str(ws.config), str(ws.checkpoint), '--work-dir',
                            str(ws.tmp / 'test_work'), '--isic-out', str(ws.isic_out),
-                           *ws.data_options()])
+                           *ws.data_options()],
+                  pause_after='mmskin.evaluation.metrics.isic_metric:write_mask_atomic:1')
     staging = ws.isic_out.with_name(f'.{ws.isic_out.name}.partial') / 'masks'
     _kill_when(proc, lambda: staging.is_dir() and any(staging.iterdir()))
     assert proc.returncode == -signal.SIGKILL
