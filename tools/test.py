@@ -19,7 +19,6 @@ from mmengine.runner import Runner
 
 import mmskin  # noqa: F401  registers modules and the checkpoint loaders
 from mmdet.engine.hooks.utils import trigger_visualization_hook
-from mmdet.evaluation import DumpDetResults
 from mmskin.apis import StagedOutputFolder, staging_dir
 from mmskin.apis.runner_setup import (ConfigError, add_common_args, add_interval_args,
                                       add_threads_arg, apply_common_args, apply_cpu_threads,
@@ -28,6 +27,7 @@ from mmskin.apis.runner_setup import (ConfigError, add_common_args, add_interval
                                       set_isic_out_dir)
 from mmskin.apis.test_report import REPORT_NAME, write_test_report
 from mmskin.engine import init_cpu_distributed
+from mmskin.evaluation.metrics import AtomicDumpDetResults
 from mmskin.utils import check_writable_dir, trust_checkpoint
 
 
@@ -79,6 +79,8 @@ def main():
                               show=bool(args.show or args.show_dir))
         apply_cpu_threads(args.cpu_threads, 'cuda' if torch.cuda.is_available() else 'cpu')
         check_writable_dir(cfg.work_dir, 'work directory')
+        if args.out is not None:
+            check_writable_dir(os.path.dirname(os.path.abspath(args.out)), '--out folder')
         try:
             # CPU-only torch: start the gloo group that mmengine cannot.
             init_cpu_distributed(cfg.launcher)
@@ -88,7 +90,7 @@ def main():
             cfg = trigger_visualization_hook(cfg, args)
         runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
         if args.out is not None:
-            runner.test_evaluator.metrics.append(DumpDetResults(out_file_path=args.out))
+            runner.test_evaluator.metrics.append(AtomicDumpDetResults(out_file_path=args.out))
         if args.isic_out:
             with StagedOutputFolder(args.isic_out) as staging:
                 runner.test()

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Callable, Dict, List, Optional
 
 import cv2
+import mmengine
 import numpy as np
 import pytest
 from PIL import Image
@@ -671,6 +672,53 @@ def test_full_disk_while_writing_masks(ws, entry, monkeypatch):
     outcome = getattr(ws, entry)()
     expect(ws, outcome, 'error', masks)
     assert 'bytes reached the disk' in outcome.error_lines[0]
+
+
+def _earlier_dump(ws) -> Path:
+    """An earlier run's ``--out`` pickle, counted among the earlier outputs."""
+    dump = ws.tmp / 'dumps' / 'raw.pkl'
+    dump.parent.mkdir()
+    dump.write_bytes(b'earlier dump')
+    ws.earlier[dump.parent] = snapshot(dump.parent)
+    return dump
+
+
+def test_raw_dump_out(ws):
+    """``tools/test.py --out`` writes mmdet's dump of every detection (masks
+    as RLE) for each test image, replacing the earlier file whole."""
+    dump = _earlier_dump(ws)
+    outcome = ws.test(extra=['--out', str(dump)])
+    ws.earlier.pop(dump.parent)
+    expect(ws, outcome, 'ok', replaced=ws.isic_out)
+    results = mmengine.load(dump)
+    with open(ws.isic_out / 'per_image.csv', newline='') as f:
+        test_ids = sorted(row['image_id'] for row in csv.DictReader(f))
+    assert len(test_ids) >= 2
+    assert sorted(Path(r['img_path']).stem for r in results) == test_ids
+    for result in results:
+        pred = result['pred_instances']
+        assert len(pred['masks']) == len(pred['bboxes']) == len(pred['scores'])
+        assert all(set(rle) == {'size', 'counts'} for rle in pred['masks'])
+        assert all(rle['size'] == list(result['ori_shape']) for rle in pred['masks'])
+    assert sum(len(r['pred_instances']['bboxes']) for r in results) > 0
+    assert not [p for p in dump.parent.iterdir() if p.name != dump.name]
+
+
+def test_full_disk_while_writing_raw_dump(ws, monkeypatch):
+    """The disk fills while the ``--out`` pickle is written: one line naming
+    it, the earlier pickle intact, no temporary file left."""
+    dump = _earlier_dump(ws)
+    getsize = atomic_write.os.path.getsize
+
+    def short(path):
+        size = getsize(path)
+        return size - 1 if Path(path).name.startswith(f'.{dump.name}') else size
+
+    monkeypatch.setattr(atomic_write.os.path, 'getsize', short)
+    outcome = ws.test(extra=['--out', str(dump)])
+    expect(ws, outcome, 'error', dump)
+    assert 'bytes reached the disk' in outcome.error_lines[0]
+    assert [p.name for p in dump.parent.iterdir()] == [dump.name]
 
 
 def _flip_a_weight(checkpoint: Path, out: Path) -> None:
