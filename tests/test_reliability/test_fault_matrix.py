@@ -807,10 +807,15 @@ def _start(tool: str, argv: List[str], pause_after: Optional[str] = None) -> sub
 def _kill_when(proc: subprocess.Popen, ready: Callable[[], bool], sig=signal.SIGKILL,
                timeout: float = 240) -> None:
     deadline = time.time() + timeout
-    while not ready():
-        assert proc.poll() is None, proc.stderr.read().decode()[-2000:]
-        assert time.time() < deadline, 'the run never reached the point to kill it at'
-        time.sleep(0.05)
+    try:
+        while not ready():
+            assert proc.poll() is None, proc.stderr.read().decode()[-2000:]
+            assert time.time() < deadline, 'the run never reached the point to kill it at'
+            time.sleep(0.05)
+    except AssertionError:
+        proc.kill()  # not left hanging in its pause
+        proc.wait(timeout=60)
+        raise
     proc.send_signal(sig)
     proc.wait(timeout=60)
 
