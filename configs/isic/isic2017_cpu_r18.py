@@ -3,9 +3,9 @@
 # trained on the 2000 ISIC 2017 training images, split by
 # tools/misc/make_split.py (seed 0, stratified by melanoma) into 1700 for
 # training and 300 for validation (configs/isic/splits/). Convert, train
-# and test take under an hour on an idle 2-core CPU that trains at 0.65 s
-# per iteration (51 minutes measured), about 95 minutes on one half as fast
-# (see the README). What differs from demo_cpu_r18.py, and why:
+# and test take 51 minutes on an idle 2-core CPU that trains at 0.65 s per
+# iteration (slower CPUs: see the README). What differs from
+# demo_cpu_r18.py, and why:
 _base_ = './demo_cpu_r18.py'
 
 # data: the images stay where they are (never copied into the repository);

@@ -656,39 +656,45 @@ def test_full_disk_size_limited_process(ws, entry):
     assert not [p for p in named.parent.iterdir() if p.name.endswith(('.part', '.tmp'))]
 
 
+def _disk_fills_while_writing(monkeypatch, hit: Callable[[Path], bool]) -> None:
+    """Writes of the (temporary) files ``hit`` picks reach the disk one byte
+    short, as on a full disk."""
+    getsize = atomic_write.os.path.getsize
+
+    def short(path):
+        return getsize(path) - int(hit(Path(path)))
+
+    monkeypatch.setattr(atomic_write.os.path, 'getsize', short)
+
+
 @pytest.mark.parametrize('entry', ('test', 'infer'))
 def test_full_disk_while_writing_masks(ws, entry, monkeypatch):
     """The disk fills while the masks are written (a write that reaches the
     disk short): one line naming the file; the earlier outputs intact."""
     masks = (ws.isic_out.with_name(f'.{ws.isic_out.name}.partial') if entry == 'test'
              else ws.infer_out) / 'masks'
-    getsize = atomic_write.os.path.getsize
-
-    def short(path):
-        size = getsize(path)
-        return size - 1 if Path(path).parent == masks else size
-
-    monkeypatch.setattr(atomic_write.os.path, 'getsize', short)
+    _disk_fills_while_writing(monkeypatch, lambda path: path.parent == masks)
     outcome = getattr(ws, entry)()
     expect(ws, outcome, 'error', masks)
     assert 'bytes reached the disk' in outcome.error_lines[0]
 
 
-def _earlier_dump(ws) -> Path:
-    """An earlier run's ``--out`` pickle, counted among the earlier outputs."""
+def _earlier_dump(ws, kept: bool) -> Path:
+    """An earlier run's ``--out`` pickle; ``kept``: among the earlier outputs
+    the case must leave as they were."""
     dump = ws.tmp / 'dumps' / 'raw.pkl'
     dump.parent.mkdir()
     dump.write_bytes(b'earlier dump')
-    ws.earlier[dump.parent] = snapshot(dump.parent)
+    if kept:
+        ws.earlier[dump.parent] = snapshot(dump.parent)
     return dump
 
 
 def test_raw_dump_out(ws):
     """``tools/test.py --out`` writes mmdet's dump of every detection (masks
     as RLE) for each test image, replacing the earlier file whole."""
-    dump = _earlier_dump(ws)
+    dump = _earlier_dump(ws, kept=False)
     outcome = ws.test(extra=['--out', str(dump)])
-    ws.earlier.pop(dump.parent)
     expect(ws, outcome, 'ok', replaced=ws.isic_out)
     results = mmengine.load(dump)
     with open(ws.isic_out / 'per_image.csv', newline='') as f:
@@ -707,14 +713,8 @@ def test_raw_dump_out(ws):
 def test_full_disk_while_writing_raw_dump(ws, monkeypatch):
     """The disk fills while the ``--out`` pickle is written: one line naming
     it, the earlier pickle intact, no temporary file left."""
-    dump = _earlier_dump(ws)
-    getsize = atomic_write.os.path.getsize
-
-    def short(path):
-        size = getsize(path)
-        return size - 1 if Path(path).name.startswith(f'.{dump.name}') else size
-
-    monkeypatch.setattr(atomic_write.os.path, 'getsize', short)
+    dump = _earlier_dump(ws, kept=True)
+    _disk_fills_while_writing(monkeypatch, lambda path: path.name.startswith(f'.{dump.name}'))
     outcome = ws.test(extra=['--out', str(dump)])
     expect(ws, outcome, 'error', dump)
     assert 'bytes reached the disk' in outcome.error_lines[0]
