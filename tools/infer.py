@@ -15,9 +15,9 @@ import sys
 from typing import List, Optional
 
 import torch
-from mmskin.apis import init_lesion_model, run_inference
-from mmskin.apis.runner_setup import (add_cfg_options_arg, add_threads_arg, apply_cpu_threads,
-                                      one_line_errors)
+
+from mmskin.apis import (add_cfg_options_arg, add_threads_arg, apply_cpu_threads, init_lesion_model,
+                         one_line_errors, run_inference)
 from mmskin.utils import check_writable_dir, list_images
 
 

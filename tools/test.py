@@ -13,22 +13,20 @@ import argparse
 import os
 
 import torch
+from mmdet.engine.hooks.utils import trigger_visualization_hook
 from mmengine.dist import is_main_process
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 import mmskin  # noqa: F401  registers modules and the checkpoint loaders
-from mmdet.engine.hooks.utils import trigger_visualization_hook
-from mmskin.apis import StagedOutputFolder, staging_dir
-from mmskin.apis.runner_setup import (ConfigError, add_common_args, add_interval_args,
-                                      add_threads_arg, apply_common_args, apply_cpu_threads,
-                                      enable_instance_masks, interval_resamples, load_config,
-                                      one_line_errors, parse_tool_args, set_isic_intervals,
-                                      set_isic_out_dir)
-from mmskin.apis.test_report import REPORT_NAME, write_test_report
+from mmskin.apis import (ConfigError, StagedOutputFolder, add_common_args, add_interval_args,
+                         add_threads_arg, apply_common_args, apply_cpu_threads,
+                         enable_instance_masks, interval_resamples, load_config, one_line_errors,
+                         parse_tool_args, set_isic_intervals, set_isic_out_dir, staging_dir)
 from mmskin.engine import init_cpu_distributed
 from mmskin.evaluation.metrics import AtomicDumpDetResults
 from mmskin.utils import check_writable_dir, trust_checkpoint
+from mmskin.visualization.run_report import REPORT_NAME, write_test_report
 
 
 def parse_args():

@@ -10,9 +10,8 @@ from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 import mmskin  # noqa: F401  registers modules and the checkpoint loaders
-from mmskin.apis.runner_setup import (ConfigError, add_common_args, apply_common_args,
-                                      load_config, one_line_errors, parse_tool_args,
-                                      resolve_resume)
+from mmskin.apis import (ConfigError, add_common_args, apply_common_args, load_config,
+                         one_line_errors, parse_tool_args, resolve_resume)
 from mmskin.engine import init_cpu_distributed
 from mmskin.utils import check_writable_dir
 

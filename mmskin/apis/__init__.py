@@ -1,16 +1,24 @@
+"""What the tools call: building and running a model on images, the shared
+command-line flags, config set-up and how a failed run is reported."""
+from .cli import (add_cfg_options_arg, add_common_args, add_interval_args, add_threads_arg,
+                  interval_resamples, parse_tool_args)
+from .config_setup import (INSTANCE_MASK_METRICS, apply_common_args, enable_instance_masks,
+                           load_config, resolve_resume, set_isic_intervals, set_isic_out_dir)
+from .errors import REPORTED_ERRORS, ConfigError, one_line_errors, report_line
 from .inference import InferenceSummary, run_inference
 from .model import build_test_pipeline, init_lesion_model
 from .predict import LesionPrediction, predict_lesion
 from .result_writer import LesionResultWriter
-from .runner_setup import (ConfigError, apply_common_args, apply_cpu_threads,
-                           enable_instance_masks, load_config, one_line_errors, report_line,
-                           resolve_resume, set_isic_intervals, set_isic_out_dir)
+from .signals import sigterm_as_interrupt
 from .staged_output import StagedOutputFolder, staging_dir
+from .threads import SINGLE_THREAD_MAX_CPUS, apply_cpu_threads
 
 __all__ = [
-    'ConfigError', 'apply_common_args', 'apply_cpu_threads', 'enable_instance_masks',
-    'load_config', 'one_line_errors', 'report_line', 'resolve_resume', 'set_isic_intervals',
-    'set_isic_out_dir', 'StagedOutputFolder', 'staging_dir', 'InferenceSummary',
-    'LesionPrediction', 'LesionResultWriter', 'build_test_pipeline', 'init_lesion_model',
-    'predict_lesion', 'run_inference'
+    'add_cfg_options_arg', 'add_common_args', 'add_interval_args', 'add_threads_arg',
+    'interval_resamples', 'parse_tool_args', 'INSTANCE_MASK_METRICS', 'apply_common_args',
+    'enable_instance_masks', 'load_config', 'resolve_resume', 'set_isic_intervals',
+    'set_isic_out_dir', 'REPORTED_ERRORS', 'ConfigError', 'one_line_errors', 'report_line',
+    'InferenceSummary', 'run_inference', 'build_test_pipeline', 'init_lesion_model',
+    'LesionPrediction', 'predict_lesion', 'LesionResultWriter', 'sigterm_as_interrupt',
+    'StagedOutputFolder', 'staging_dir', 'SINGLE_THREAD_MAX_CPUS', 'apply_cpu_threads'
 ]

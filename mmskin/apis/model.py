@@ -15,7 +15,7 @@ from mmengine.runner import load_checkpoint
 
 from mmskin.models.detectors import SkinLesionMaskRCNN
 from mmskin.utils import trust_checkpoint
-from .runner_setup import ConfigError
+from .errors import ConfigError
 
 
 def build_test_pipeline(cfg: Config) -> Compose:

@@ -18,15 +18,16 @@ class LesionPrediction:
 
     Attributes:
         p_malignant: probability of malignancy.
-        label: 0 benign, 1 malignant (``ISIC_CLASSES`` order).
-        score: detection score of the lesion, 0.0 without detection.
+        pred_label: 0 benign, 1 malignant (``ISIC_CLASSES`` order).
+        score: the score the kept detection was ranked by (see
+            :class:`LesionRecord`); 0.0 without detection.
         bbox: float32 ``(x0, y0, x1, y1)`` at the image's resolution, zeros
             without detection.
         mask: bool (H, W) at the image's resolution.
         detected: whether the detector found a lesion.
     """
     p_malignant: float
-    label: int
+    pred_label: int
     score: float
     bbox: np.ndarray
     mask: np.ndarray
@@ -37,7 +38,7 @@ class LesionPrediction:
         """From the ``pred_lesion`` that ``SkinLesionMaskRCNN.predict`` adds."""
         return cls(
             p_malignant=float(lesion.p_malignant),
-            label=int(lesion.label),
+            pred_label=int(lesion.pred_label),
             score=float(lesion.score),
             bbox=lesion.bbox.detach().cpu().numpy().astype(np.float32),
             mask=lesion.mask.detach().cpu().numpy().astype(bool),

@@ -88,7 +88,7 @@ class LesionResultWriter:
         mask_path = self.mask_dir / mask_file_name(stem)
         overlay_path = self.overlay_dir / f'{stem}.jpg'
         overlay = draw_lesion_overlay(
-            image, pred.mask, pred.p_malignant, pred.label,
+            image, pred.mask, pred.p_malignant, pred.pred_label,
             bbox=pred.bbox if pred.detected else None, gt_mask=gt_mask)
         contents = {
             mask_path: _encode(mask_path, pred.mask.astype(np.uint8) * 255),

@@ -37,6 +37,11 @@ from mmskin.utils import ISIC_CLASSES
 EMPTY_RULES = ('one', 'exclude')
 #: Per-image segmentation metrics, in the order the ISIC 2017 leaderboard lists them.
 SEG_METRICS = ('JA', 'DI', 'AC', 'SE', 'SP')
+#: Segmentation scores of a set of images: the per-image metrics' means and
+#: the thresholded JA of ISIC 2018.
+SEG_SCORES = SEG_METRICS + ('TJA', )
+#: Classification scores of a set of images (ISIC 2016-2017 Part 3).
+CLS_METRICS = ('AC', 'AUC', 'AP', 'SE', 'SP')
 #: ISIC 2018 threshold below which an image's JA counts as 0.
 TJA_THRESHOLD = 0.65
 #: Sensitivities at which ISBI 2016 reported specificity (ISIC 2017: 0.82, 0.89, 0.95).

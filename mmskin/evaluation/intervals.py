@@ -16,13 +16,11 @@ from typing import Dict, Mapping, Optional
 import numpy as np
 from numpy.typing import ArrayLike
 
-from .functional import (SEG_METRICS, TJA_THRESHOLD, confusion_counts, per_image_scores,
+from .functional import (SEG_METRICS, SEG_SCORES, TJA_THRESHOLD, confusion_counts, per_image_scores,
                          positive_class_scores, threshold_jaccard)
 from .statistics import (CONFIDENCE, N_RESAMPLES, Interval, bootstrap, delong_interval,
                          percentile_interval, weighted_means)
 
-#: Segmentation scores that get a bootstrap interval (means over images).
-SEG_INTERVAL_METRICS = SEG_METRICS + ('TJA', )
 #: Classification scores that get a bootstrap interval; AUC gets DeLong's.
 CLS_BOOTSTRAP_METRICS = ('AC', 'SE', 'SP', 'AP')
 #: Values of the tools' ``--ci`` option.
@@ -55,13 +53,13 @@ def segmentation_intervals(scores: Mapping[str, ArrayLike],
         metric name -> ``(lo, hi)``.
     """
     scores = add_thresholded_jaccard(scores, tja_threshold)
-    table = np.stack([scores[name] for name in SEG_INTERVAL_METRICS], axis=1)
+    table = np.stack([scores[name] for name in SEG_SCORES], axis=1)
     replicates = bootstrap(
         lambda w: np.stack([weighted_means(w, column) for column in table.T], axis=1),
         table.shape[0], n_resamples, seed)
     return {
         name: percentile_interval(replicates[:, k], confidence)
-        for k, name in enumerate(SEG_INTERVAL_METRICS)
+        for k, name in enumerate(SEG_SCORES)
     }
 
 

@@ -36,7 +36,9 @@ class LesionRecord:
         pred_label: 0 benign, 1 malignant (``ISIC_CLASSES`` order).
         p_malignant: probability of malignancy (NaN for a model without a
             benign / malignant classifier).
-        score: detection score of the lesion, 0.0 without detection.
+        score: the score the kept detection was ranked by
+            (``LesionCombinationHead.rank``: its class score, or its lesion
+            probability 1 - p(background)); 0.0 without detection.
         detected: whether the detector found a lesion.
         x0, y0, x1, y1: the lesion box at the original resolution (zeros
             without detection).
@@ -61,7 +63,7 @@ class LesionRecord:
         x0, y0, x1, y1 = (float(v) for v in to_numpy(lesion['bbox']))
         return cls(
             image_id=image_id,
-            pred_label=int(lesion['label']),
+            pred_label=int(lesion['pred_label']),
             p_malignant=float(lesion['p_malignant']),
             score=float(lesion['score']),
             detected=bool(lesion['detected']),

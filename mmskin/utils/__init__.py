@@ -3,6 +3,7 @@ atomic writing, and trusted checkpoint loading."""
 from .atomic_write import (check_writable_dir, dump_json_atomic, write_bytes_atomic,
                            write_csv_atomic, write_image_atomic, write_mask_atomic,
                            write_text_atomic)
+from .coco_mask import decode_segmentation, encode_mask
 from .checkpoint import (CheckpointIntegrityError, UntrustedCheckpointError, add_content_hash,
                          is_trusted, load_checkpoint_file, trust_checkpoint)
 from .isic_files import (IMAGE_SUFFIXES, MASK_SUFFIXES, MASK_THRESHOLD, ISICFileError,
@@ -19,5 +20,5 @@ __all__ = [
     'check_writable_dir', 'dump_json_atomic', 'write_bytes_atomic', 'write_csv_atomic',
     'write_image_atomic', 'write_mask_atomic', 'write_text_atomic', 'CheckpointIntegrityError',
     'UntrustedCheckpointError', 'add_content_hash', 'is_trusted', 'load_checkpoint_file',
-    'trust_checkpoint'
+    'trust_checkpoint', 'decode_segmentation', 'encode_mask'
 ]

@@ -27,7 +27,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from mmskin.evaluation import read_per_image
 from mmskin.evaluation.functional import positive_class_scores
 from mmskin.evaluation.intervals import format_interval
-from mmskin.evaluation.run_summary import RunSummary, summarize_run
+from mmskin.analysis.run_summary import RunSummary, summarize_run
 from mmskin.evaluation.statistics import N_RESAMPLES, brier_score, expected_calibration_error
 from mmskin.utils import (ISIC_CLASSES, ISICFileError, index_masks, list_images, mask_file_name,
                           read_mask, read_prediction_mask)

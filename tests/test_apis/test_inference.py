@@ -22,7 +22,7 @@ def _rows(out_dir: Path) -> list:
 
 def _fake_prediction(image: np.ndarray, lesion_mask) -> LesionPrediction:
     h, w = image.shape[:2]
-    return LesionPrediction(p_malignant=0.25, label=0, score=0.9,
+    return LesionPrediction(p_malignant=0.25, pred_label=0, score=0.9,
                             bbox=np.array([1, 2, w - 1, h - 2], np.float32),
                             mask=lesion_mask(h, w) > 0, detected=True)
 

@@ -28,10 +28,10 @@ def test_init_lesion_model_and_predict_lesion(photos, model_files, tmp_path):
     pred = predict_lesion(model, photos.photo(37, 81))
     assert pred.mask.shape == (37, 81) and pred.mask.dtype == bool
     assert pred.bbox.shape == (4,) and 0.0 <= pred.p_malignant <= 1.0
-    assert pred.label == int(pred.p_malignant > 0.5)
+    assert pred.pred_label == int(pred.p_malignant > 0.5)
     record = pred.to_record('x')
     assert record.image_id == 'x' and record.area == pred.mask.sum()
-    assert record.pred_label == pred.label and record.detected == pred.detected
+    assert record.pred_label == pred.pred_label and record.detected == pred.detected
 
     with pytest.raises(FileNotFoundError, match='no such checkpoint file'):
         init_lesion_model(model_files.config, tmp_path / 'missing.pth')

@@ -14,7 +14,7 @@ from mmskin.utils import ISICFileError
 def _prediction(p_malignant: float, h: int = 20, w: int = 30) -> LesionPrediction:
     mask = np.zeros((h, w), bool)
     mask[5:15, 8:20] = True
-    return LesionPrediction(p_malignant=p_malignant, label=int(p_malignant > 0.5), score=0.9,
+    return LesionPrediction(p_malignant=p_malignant, pred_label=int(p_malignant > 0.5), score=0.9,
                             bbox=np.array([8, 5, 20, 15], np.float32), mask=mask, detected=True)
 
 

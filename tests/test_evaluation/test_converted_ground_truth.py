@@ -26,7 +26,7 @@ from mmengine.structures import BaseDataElement
 
 import mmskin  # noqa: F401  registers the dataset and the metrics
 from mmskin.datasets.conversion import convert_to_coco, find_official_samples
-from mmskin.evaluation.scoring import score_segmentation_folders
+from mmskin.analysis.scoring import score_segmentation_folders
 from mmskin.utils import ISICFileError, read_mask, tight_box
 
 REPO = Path(__file__).resolve().parents[2]
@@ -85,7 +85,7 @@ def _metric_on_converted(root: Path, ann_file: Path, out_dir: Path) -> dict:
         pred = _prediction(root / LAYOUT[1] / f'{image_id}_Segmentation.png')
         sample.pred_lesion = BaseDataElement(
             mask=torch.from_numpy(pred), bbox=torch.from_numpy(tight_box(pred)),
-            label=0, p_malignant=0.2, score=0.9, detected=True)
+            pred_label=0, p_malignant=0.2, score=0.9, detected=True)
         evaluator.process(data_samples=[sample])
     results = evaluator.evaluate(len(dataset))
     return {name: results[f'isic_seg/{name}'] for name in METRICS}

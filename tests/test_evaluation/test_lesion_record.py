@@ -16,7 +16,7 @@ from mmskin.utils import ISICFileError, write_csv_atomic
 def _lesion(detected=True):
     mask = torch.zeros(6, 8, dtype=torch.bool)
     mask[1:4, 2:6] = detected
-    return BaseDataElement(p_malignant=0.75, label=1, score=0.5 if detected else 0.0,
+    return BaseDataElement(p_malignant=0.75, pred_label=1, score=0.5 if detected else 0.0,
                            bbox=torch.tensor([2., 1., 6., 4.]) * detected, mask=mask,
                            detected=detected)
 

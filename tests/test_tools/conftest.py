@@ -71,7 +71,7 @@ def synthetic_run(tmp_path_factory):
         bbox = [xs.min(), ys.min(), xs.max() + 1, ys.max() + 1] if detected else [0, 0, 0, 0]
         sample = dict(img_path=str(img_dir / f'{image_id}.jpg'), ori_shape=gt.shape,
                       gt_instances=dict(labels=np.array([labels[image_id]]), masks=gt[None]),
-                      pred_lesion=dict(p_malignant=p, label=int(p > 0.5), score=0.9 * detected,
+                      pred_lesion=dict(p_malignant=p, pred_label=int(p > 0.5), score=0.9 * detected,
                                        bbox=np.array(bbox, float), mask=pred, detected=detected))
         for metric in metrics:
             metric.process({}, [sample])

@@ -6,7 +6,7 @@ import pytest
 
 from mmskin.evaluation.functional import classification_summary
 from mmskin.evaluation.intervals import classification_intervals, segmentation_intervals
-from mmskin.evaluation.paper_tables import PAPER_TABLES
+from mmskin.analysis.paper_tables import PAPER_TABLES
 
 from .conftest import write_per_image_csv
 

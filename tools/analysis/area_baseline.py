@@ -11,7 +11,7 @@ import argparse
 import json
 import sys
 
-from mmskin.evaluation.area_baseline import area_baseline_summary
+from mmskin.analysis.area_baseline import area_baseline_summary
 from mmskin.utils import ISICFileError
 
 

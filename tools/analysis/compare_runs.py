@@ -8,7 +8,7 @@ for ``B - A``: the mean difference of JA, DI and TJA with a paired
 bootstrap 95% interval and the Wilcoxon signed-rank p-value; the AUC
 difference with DeLong's interval and test for correlated ROC curves; the
 accuracy difference at p > 0.5 with McNemar's exact test
-(``mmskin.evaluation.comparison``). Runs scored on different images or
+(``mmskin.analysis.comparison``). Runs scored on different images or
 different ground-truth labels are refused (``--common-only`` compares the
 images both scored). With ``--json`` the last line is one JSON object.
 Exit status: 0 compared, 1 bad input (one line naming the file), 2 bad usage.
@@ -19,7 +19,7 @@ import json
 import math
 import sys
 
-from mmskin.evaluation.comparison import compare_runs, pair_runs
+from mmskin.analysis.comparison import compare_runs, pair_runs
 from mmskin.evaluation import read_per_image
 from mmskin.evaluation.statistics import N_RESAMPLES
 

@@ -37,18 +37,15 @@ import json
 import math
 import sys
 
-from mmskin.apis.runner_setup import add_interval_args
-from mmskin.evaluation.functional import EMPTY_RULES, per_image_scores
+from mmskin.analysis.scoring import (ScoringReport, score_classification_files,
+                                     score_segmentation_folders)
+from mmskin.apis import add_interval_args
+from mmskin.evaluation.functional import CLS_METRICS, EMPTY_RULES, SEG_SCORES, per_image_scores
 from mmskin.evaluation.intervals import (classification_intervals, format_interval,
                                          segmentation_intervals, with_interval_keys)
-from mmskin.evaluation.scoring import (ScoringReport, score_classification_files,
-                                       score_segmentation_folders)
 from mmskin.utils import ISICFileError
 
-JSON_KEYS = {
-    'seg': ('JA', 'DI', 'AC', 'SE', 'SP', 'TJA'),
-    'cls': ('AC', 'AUC', 'AP', 'SE', 'SP'),
-}
+JSON_KEYS = {'seg': SEG_SCORES, 'cls': CLS_METRICS}
 
 
 def parse_args(argv=None) -> argparse.Namespace:

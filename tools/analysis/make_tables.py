@@ -6,7 +6,7 @@
 Each RUN_DIR is the ``--isic-out`` folder of ``tools/test.py`` for one config
 of the table: either ``CONFIG=RUN_DIR`` or a folder with the config's name
 in its path (``work_dirs/mask_rcnn_r101_fpn_dice/isic_out``). Prints the
-table (``mmskin.evaluation.tables``): for each row of the paper and each
+table (``mmskin.analysis.tables``): for each row of the paper and each
 metric, the paper's value and ours with its 95% interval; with ``--out DIR``
 it writes ``DIR/table_<name>.md``, ``.tex`` and ``.csv`` as well.
 Classification is scored with benign as the positive class, as the paper
@@ -17,9 +17,9 @@ import os
 import os.path as osp
 import sys
 
-from mmskin.apis.runner_setup import add_interval_args, interval_resamples
-from mmskin.evaluation.paper_tables import PAPER_TABLES
-from mmskin.evaluation.tables import TABLE_FORMATS, assign_runs, render_table, reproduce_table
+from mmskin.analysis.paper_tables import PAPER_TABLES
+from mmskin.analysis.tables import TABLE_FORMATS, assign_runs, render_table, reproduce_table
+from mmskin.apis import add_interval_args, interval_resamples
 
 
 def parse_args(argv=None) -> argparse.Namespace:

@@ -16,7 +16,7 @@ offline. Exit status: 0 written, 1 bad input (one line naming the file).
 import argparse
 import sys
 
-from mmskin.apis.runner_setup import add_interval_args, interval_resamples
+from mmskin.apis import add_interval_args, interval_resamples
 from mmskin.evaluation import read_per_image
 from mmskin.visualization.report import GALLERY_SIZE, find_images, folder_gt_masks, write_report
 

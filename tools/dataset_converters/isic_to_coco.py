@@ -25,7 +25,7 @@ import argparse
 import logging
 from pathlib import Path
 
-from mmskin.apis.runner_setup import one_line_errors
+from mmskin.apis import one_line_errors
 from mmskin.datasets.conversion import (OFFICIAL_LAYOUTS, convert_to_coco, find_archive_samples,
                                         find_official_samples)
 from mmskin.datasets.conversion.other_layouts import (ISIC2018_SPLITS, find_folder_samples,

@@ -31,12 +31,12 @@ from typing import Callable, Dict, Iterable, Iterator, List, Optional, Sequence,
 
 import cv2
 import numpy as np
-from pycocotools import mask as mask_utils
 from tqdm import tqdm
 from tqdm.contrib.logging import logging_redirect_tqdm
 
 from mmskin.utils import (ISIC_CLASSES, UNKNOWN_CATEGORY_ID, ISICFileError, LabelTable,
-                          dump_json_atomic, read_image_size, read_mask, tight_box)
+                          dump_json_atomic, encode_mask, read_image_size, read_mask,
+                          tight_box)
 from mmskin.utils.isic_files import PathLike, is_lesion_image
 
 logger = logging.getLogger(__name__)
@@ -215,8 +215,7 @@ def mask_to_annotation(mask: np.ndarray, polygon: bool = False) -> dict:
         if not segmentation:
             raise ValueError('no region of the mask is large enough to trace as a polygon')
     else:
-        segmentation = mask_utils.encode(np.asfortranarray(mask.astype(np.uint8)))
-        segmentation['counts'] = segmentation['counts'].decode('ascii')
+        segmentation = encode_mask(mask)
     return dict(bbox=[x0, y0, x1 - x0, y1 - y0], area=int(mask.sum()),
                 segmentation=segmentation)
 

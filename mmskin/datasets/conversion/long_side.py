@@ -29,10 +29,9 @@ import cv2
 import mmcv
 import numpy as np
 from mmdet.structures.mask import BitmapMasks
-from pycocotools import mask as mask_utils
 from tqdm import tqdm
 
-from mmskin.utils import ISICFileError, dump_json_atomic, write_image_atomic
+from mmskin.utils import ISICFileError, decode_segmentation, dump_json_atomic, write_image_atomic
 from mmskin.utils.isic_files import PathLike
 from .coco import mask_to_annotation
 
@@ -60,20 +59,6 @@ class ResizeSummary:
                 f'{self.kept} already small enough and referenced in place')
 
 
-def _decode_mask(segmentation, height: int, width: int, where: str) -> np.ndarray:
-    """The 0/1 mask of a COCO segmentation, as mmdet's ``LoadAnnotations`` decodes it."""
-    if isinstance(segmentation, list):
-        rles = mask_utils.frPyObjects(segmentation, height, width)
-        rle = mask_utils.merge(rles)
-    elif isinstance(segmentation, dict) and isinstance(segmentation.get('counts'), list):
-        rle = mask_utils.frPyObjects(segmentation, height, width)
-    elif isinstance(segmentation, dict) and 'counts' in segmentation:
-        rle = segmentation
-    else:
-        raise ISICFileError(where, 'segmentation is neither polygons nor an RLE')
-    return mask_utils.decode(rle)
-
-
 def _resize_one(task: Tuple[dict, List[dict], str, str, int, str]):
     """Rescale one image and its annotations (pool worker); returns the new
     image entry and annotations, or the :class:`ISICFileError`."""
@@ -98,7 +83,8 @@ def _resize_one(task: Tuple[dict, List[dict], str, str, int, str]):
     new_annotations = []
     for annotation in annotations:
         try:
-            mask = _decode_mask(annotation['segmentation'], height, width, str(path))
+            mask = decode_segmentation(annotation['segmentation'], height, width,
+                                       path).astype(np.uint8)
         except (KeyError, TypeError, ValueError) as err:
             return ISICFileError(path, f'annotation {annotation.get("id")}: unreadable '
                                  f'segmentation ({err})')

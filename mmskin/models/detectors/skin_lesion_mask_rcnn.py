@@ -59,7 +59,7 @@ class SkinLesionMaskRCNN(MaskRCNN):
     """Mask R-CNN whose predictions end in one lesion per image (paper II-B-3).
 
     ``predict`` adds ``pred_lesion`` to every ``DetDataSample``: a
-    ``BaseDataElement`` with ``p_malignant``, ``label``, ``score``, ``bbox``,
+    ``BaseDataElement`` with ``p_malignant``, ``pred_label``, ``score``, ``bbox``,
     ``mask`` (original image resolution) and ``detected``, made by the
     results combination head. The ISIC metrics read it.
 

@@ -161,9 +161,12 @@ class LesionCombinationHead(BaseModule):
 
         Returns:
             ``BaseDataElement`` with ``p_malignant`` (float; NaN for a model with
-            one foreground class), ``label`` (int, 1 iff ``p_malignant > 0.5``
-            as the ISIC scorer thresholds), ``score``
-            (float, detection score, 0.0 without detection), ``bbox`` (float32
+            one foreground class), ``pred_label`` (int, 1 iff
+            ``p_malignant > 0.5`` as the ISIC scorer thresholds), ``score``
+            (float, the score the kept detection was ranked by: its class
+            score under ``rank='score'``, its lesion probability
+            1 - p(background) under ``rank='lesion'``; 0.0 without
+            detection), ``bbox`` (float32
             tensor (4,), zeros without detection), ``mask`` (bool tensor (H, W))
             and ``detected`` (bool).
         """
@@ -180,7 +183,7 @@ class LesionCombinationHead(BaseModule):
                        if self.num_classes == len(ISIC_CLASSES) else float('nan'))
             return BaseDataElement(
                 p_malignant=p_empty,
-                label=int(p_empty > 0.5),
+                pred_label=int(p_empty > 0.5),
                 score=0.0,
                 bbox=torch.zeros(4, dtype=torch.float32, device=device),
                 mask=empty_mask,
@@ -212,7 +215,7 @@ class LesionCombinationHead(BaseModule):
                 bbox = torch.cat([boxes[:, :2].min(dim=0).values, boxes[:, 2:].max(dim=0).values])
         return BaseDataElement(
             p_malignant=lesion_p,
-            label=int(lesion_p > 0.5),
+            pred_label=int(lesion_p > 0.5),
             score=float(scores.max()),
             bbox=bbox,
             mask=mask,

@@ -24,7 +24,7 @@ def _make_sample(image_id, gt_mask, pred_mask, gt_label, p_malignant, detected=T
         ys, xs = np.nonzero(pred_mask)
         bbox = [xs.min(), ys.min(), xs.max() + 1, ys.max() + 1]
     sample.pred_lesion = BaseDataElement(
-        p_malignant=float(p_malignant), label=int(p_malignant > 0.5),
+        p_malignant=float(p_malignant), pred_label=int(p_malignant > 0.5),
         score=0.9 if detected else 0.0, bbox=torch.tensor(bbox, dtype=torch.float32),
         mask=torch.from_numpy(pred_mask.astype(bool)), detected=detected)
     return sample.to_dict()

@@ -101,7 +101,7 @@ def test_predict_adds_one_lesion_at_original_resolution(model):
     lesion = sample.pred_lesion
     assert lesion.mask.shape == ORI_SHAPE and lesion.mask.dtype == torch.bool
     assert lesion.bbox.shape == (4, ) and lesion.detected
-    assert 0.0 <= lesion.p_malignant <= 1.0 and lesion.label == int(lesion.p_malignant > 0.5)
+    assert 0.0 <= lesion.p_malignant <= 1.0 and lesion.pred_label == int(lesion.p_malignant > 0.5)
     expected = LesionCombinationHead(mode='top_roi')(pred, ORI_SHAPE)
     assert lesion.p_malignant == pytest.approx(expected.p_malignant)
     assert torch.equal(lesion.mask, expected.mask)
@@ -195,8 +195,8 @@ def test_masks_of_kept_detections_only_give_the_same_lesion(lesion_cfg, rescale)
     assert torch.equal(fast.pred_lesion.mask, full.pred_lesion.mask)
     assert fast.pred_lesion.p_malignant == full.pred_lesion.p_malignant
     assert torch.equal(fast.pred_lesion.bbox, full.pred_lesion.bbox)
-    assert (fast.pred_lesion.score, fast.pred_lesion.label) == \
-        (full.pred_lesion.score, full.pred_lesion.label)
+    assert (fast.pred_lesion.score, fast.pred_lesion.pred_label) == \
+        (full.pred_lesion.score, full.pred_lesion.pred_label)
     # mmdet's instances without their masks
     assert 'masks' not in fast.pred_instances and 'masks' in full.pred_instances
     for key in ('bboxes', 'scores', 'labels', 'class_probs'):

@@ -35,7 +35,7 @@ def test_top_roi_takes_the_best_detection_renormalised():
     lesion = combine_lesion(_detections(), (H, W))
     assert lesion.detected is True
     assert lesion.p_malignant == pytest.approx(0.9 / (0.05 + 0.9))
-    assert lesion.label == 1
+    assert lesion.pred_label == 1
     assert lesion.score == pytest.approx(0.9)
     torch.testing.assert_close(lesion.bbox, torch.tensor([6., 2., 10., 8.]))
     assert torch.equal(lesion.mask, _box_mask(6, 2, 10, 8))
@@ -47,10 +47,10 @@ def test_top_roi_without_renormalisation_uses_raw_softmax():
     dets.class_probs[1] = torch.tensor([0.2, 0.45, 0.35])
     raw = combine_lesion(dets, (H, W), renormalize=False)
     assert raw.p_malignant == pytest.approx(0.45)
-    assert raw.label == 0  # 0.45 is not > 0.5 ...
+    assert raw.pred_label == 0  # 0.45 is not > 0.5 ...
     renormalised = combine_lesion(dets, (H, W))
     assert renormalised.p_malignant == pytest.approx(0.45 / 0.65)
-    assert renormalised.label == 1  # ... but p(malignant | lesion) is
+    assert renormalised.pred_label == 1  # ... but p(malignant | lesion) is
 
 
 def test_ties_take_the_first_detection():
@@ -102,11 +102,11 @@ def test_no_detection_still_gives_a_result(mode, with_probs):
         empty.class_probs = torch.zeros(0, 3)
     lesion = combine_lesion(empty, (H, W), mode=mode)
     assert lesion.detected is False
-    assert lesion.p_malignant == 0.0 and lesion.label == 0 and lesion.score == 0.0
+    assert lesion.p_malignant == 0.0 and lesion.pred_label == 0 and lesion.score == 0.0
     assert lesion.mask.shape == (H, W) and not lesion.mask.any()
     assert torch.equal(lesion.bbox, torch.zeros(4))
     uninformed = combine_lesion(empty, (H, W), mode=mode, empty_p_malignant=0.7)
-    assert uninformed.p_malignant == pytest.approx(0.7) and uninformed.label == 1
+    assert uninformed.p_malignant == pytest.approx(0.7) and uninformed.pred_label == 1
     with pytest.raises(ValueError, match="mode must be one of"):
         combine_lesion(empty, (H, W), mode='max')
 
@@ -125,7 +125,7 @@ def test_one_foreground_class_has_no_probability_of_malignancy():
     dets.class_probs = torch.tensor([[0.6, 0.4], [0.9, 0.1], [0.3, 0.7]])
     for mode in ('top_roi', 'union'):
         lesion = combine_lesion(dets, (H, W), mode=mode, num_classes=1)
-        assert np.isnan(lesion.p_malignant) and lesion.label == 0
+        assert np.isnan(lesion.p_malignant) and lesion.pred_label == 0
         assert lesion.detected and lesion.mask.any()
     # also when nothing is detected: there is no classifier to ask
     lesion = combine_lesion(dets[:0], (H, W), num_classes=1)
@@ -193,7 +193,8 @@ def test_given_lesion_mask_equals_the_union_of_the_kept_masks(mode):
     full = head(dets, (H, W))
     assert torch.equal(fast.mask, full.mask)
     torch.testing.assert_close(fast.bbox, full.bbox)
-    assert (fast.p_malignant, fast.score, fast.label) == (full.p_malignant, full.score, full.label)
+    assert (fast.p_malignant, fast.score, fast.pred_label) == \
+        (full.p_malignant, full.score, full.pred_label)
 
 
 def test_lesion_mask_not_at_original_resolution_is_rejected():

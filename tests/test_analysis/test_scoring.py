@@ -1,8 +1,8 @@
 """Scoring files as the official ISIC scorer: prediction CSVs, mask folders."""
 import pytest
 
-from mmskin.evaluation.scoring import (read_predictions, score_classification_files,
-                                       score_segmentation_folders)
+from mmskin.analysis.scoring import (read_predictions, score_classification_files,
+                                     score_segmentation_folders)
 from mmskin.utils import ISICFileError
 
 

@@ -1,20 +1,13 @@
-"""What the tools share: config loading, common flags, work dir, resume, and
-how a failed run is reported (one line naming the file, or a traceback for a
-bug)."""
+"""What the tools change in a config: loading, common flags, work dir,
+resume, the ISIC metrics' outputs and the full instance output."""
 import argparse
-import errno
 from types import SimpleNamespace
 
 import pytest
-import torch
 from mmengine.config import Config
-from torch.utils.data import DataLoader, Dataset
 
-from mmskin.apis import (ConfigError, apply_common_args, apply_cpu_threads, enable_instance_masks,
-                         load_config, one_line_errors, report_line, resolve_resume)
-from mmskin.apis.runner_setup import add_common_args, set_isic_out_dir
-from mmskin.engine import NonFiniteLossError
-from mmskin.utils import CheckpointIntegrityError, ISICFileError
+from mmskin.apis import (ConfigError, add_common_args, apply_common_args, enable_instance_masks,
+                         load_config, resolve_resume, set_isic_out_dir)
 from mmskin.utils import checkpoint as ckpt_mod
 
 
@@ -82,47 +75,6 @@ def test_isic_out_dir_reaches_every_isic_metric():
         set_isic_out_dir(cfg, 'out')
 
 
-class _BadImage(Dataset):
-
-    def __len__(self):
-        return 2
-
-    def __getitem__(self, index):
-        raise ISICFileError('/data/ISIC_0000001.jpg', 'corrupt or truncated image')
-
-
-def test_an_error_raised_in_a_dataloader_worker_is_reported_as_itself():
-    loader = DataLoader(_BadImage(), num_workers=1)
-    with pytest.raises(Exception) as caught:
-        next(iter(loader))
-    assert 'DataLoader worker' in str(caught.value)  # torch wraps it
-    assert report_line(caught.value) == '/data/ISIC_0000001.jpg: corrupt or truncated image'
-
-
-@pytest.mark.parametrize('error, line', [
-    (ISICFileError('a.jpg', 'not an image'), 'a.jpg: not an image'),
-    (NonFiniteLossError('iteration 3: the loss is nan'), 'iteration 3: the loss is nan'),
-    (CheckpointIntegrityError('x.pth: damaged'), 'x.pth: damaged'),
-    (OSError(errno.ENOSPC, 'No space left on device', '/w/iter_1.pth'),
-     '/w/iter_1.pth: No space left on device'),
-    (OSError(errno.EFBIG, 'out.json: cannot write the file (File too large)'),
-     'out.json: cannot write the file (File too large)'),
-    (FileNotFoundError('c.pth: no such checkpoint file'), 'c.pth: no such checkpoint file'),
-    (KeyError('a bug'), None),
-    (RuntimeError('a bug'), None),
-])
-def test_report_line(error, line):
-    assert report_line(error) == line
-
-
-def test_one_line_errors_exits_with_the_line_and_keeps_bugs():
-    with pytest.raises(SystemExit, match='^error: a.jpg: not an image$'):
-        with one_line_errors():
-            raise ISICFileError('a.jpg', 'not an image')
-    with pytest.raises(ZeroDivisionError), one_line_errors():
-        print(1 / 0)
-
-
 def _cfg(evaluator):
     return Config(dict(model=dict(type='SkinLesionMaskRCNN', instance_masks=False),
                        test_evaluator=evaluator))
@@ -139,26 +91,6 @@ def test_instance_masks_only_for_what_reads_them(evaluator, dump, show, expected
     cfg = _cfg(evaluator)
     assert enable_instance_masks(cfg, dump=dump, show=show) is expected
     assert cfg.model.instance_masks is expected
-
-
-@pytest.fixture
-def restore_threads():
-    threads = torch.get_num_threads()
-    yield
-    torch.set_num_threads(threads)
-
-
-@pytest.mark.usefixtures('restore_threads')
-def test_cpu_threads_one_on_small_machines_unless_given(monkeypatch):
-    monkeypatch.setattr('os.cpu_count', lambda: 2)
-    assert apply_cpu_threads(None, 'cpu') == 1 == torch.get_num_threads()
-    assert apply_cpu_threads(2, 'cpu') == 2 == torch.get_num_threads()
-    torch.set_num_threads(2)
-    assert apply_cpu_threads(None, 'cuda:0') == 2  # the GPU's host threads are left alone
-    monkeypatch.setattr('os.cpu_count', lambda: 16)
-    assert apply_cpu_threads(None, 'cpu') == 2  # torch's own choice stays
-    with pytest.raises(ConfigError, match='--cpu-threads 0'):
-        apply_cpu_threads(0, 'cpu')
 
 
 def test_other_detectors_are_left_alone():

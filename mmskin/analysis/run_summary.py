@@ -11,11 +11,11 @@ from typing import Dict, Mapping, Optional, Sequence
 
 import numpy as np
 
-from .functional import (ISBI2016_SENSITIVITIES, SEG_METRICS, TJA_THRESHOLD,
-                         classification_summary, confusion_counts, positive_class_scores,
-                         summarize_image_scores)
-from .intervals import classification_intervals, segmentation_intervals
-from .statistics import N_RESAMPLES, Interval
+from mmskin.evaluation.functional import (ISBI2016_SENSITIVITIES, SEG_METRICS, TJA_THRESHOLD,
+                                          classification_summary, confusion_counts,
+                                          positive_class_scores, summarize_image_scores)
+from mmskin.evaluation.intervals import classification_intervals, segmentation_intervals
+from mmskin.evaluation.statistics import N_RESAMPLES, Interval
 
 
 @dataclass

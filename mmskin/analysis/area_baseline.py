@@ -8,12 +8,10 @@ from pathlib import Path
 from typing import Dict, Tuple, Union
 
 import numpy as np
-from pycocotools import mask as mask_utils
 from pycocotools.coco import COCO
 
-from mmskin.utils import ISICFileError
-
-from .functional import classification_summary
+from mmskin.evaluation.functional import classification_summary
+from mmskin.utils import ISICFileError, decode_segmentation
 
 _MALIGNANT = 'malignant'
 
@@ -43,9 +41,9 @@ def lesion_area_fractions(ann_file: Union[str, Path]) -> Tuple[np.ndarray, np.nd
         anns = coco.loadAnns(coco.getAnnIds(imgIds=image_id))
         if not anns:
             raise ISICFileError(ann_file, f'image {image["file_name"]} has no lesion')
-        masks = [coco.annToMask(ann) for ann in anns]
-        lesion = np.asfortranarray(np.any(masks, axis=0).astype(np.uint8))
-        area = float(mask_utils.area(mask_utils.encode(lesion)))
+        masks = [decode_segmentation(ann['segmentation'], image['height'], image['width'],
+                                     ann_file) for ann in anns]
+        area = float(np.count_nonzero(np.any(masks, axis=0)))
         fractions.append(area / (image['width'] * image['height']))
         labels.append(int(any(ann['category_id'] in malignant for ann in anns)))
     return np.array(labels), np.array(fractions)

@@ -15,11 +15,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, List, Mapping, Optional, Sequence
 
+from mmskin.evaluation.lesion_record import read_per_image
+from mmskin.evaluation.statistics import N_RESAMPLES, Interval
 from mmskin.utils import ISICFileError
-from .lesion_record import read_per_image
+
 from .paper_tables import PaperTable
 from .run_summary import summarize_run
-from .statistics import N_RESAMPLES, Interval
 
 #: Formats of :func:`render_table`, with their file suffixes.
 TABLE_FORMATS = {'markdown': '.md', 'latex': '.tex', 'csv': '.csv'}
@@ -55,16 +56,16 @@ def assign_runs(table: PaperTable, runs: Sequence[str]) -> Dict[str, str]:
             row = table.row_of(config)
             if row is None:
                 raise ISICFileError(run_dir, f'{config} is not a config of Table '
-                                     f'{table.name}')
+                                    f'{table.name}')
         else:
             row = next((table.row_of(part) for part in Path(run_dir).parts
                         if table.row_of(part)), None)
             if row is None:
                 raise ISICFileError(run_dir, f'no config of Table {table.name} in its path; '
-                                     'name it as CONFIG=RUN_DIR')
+                                    'name it as CONFIG=RUN_DIR')
         if row.config in assigned:
             raise ISICFileError(run_dir, f'a second run of {row.config} (the first is '
-                                 f'{assigned[row.config]})')
+                                f'{assigned[row.config]})')
         assigned[row.config] = run_dir
     return assigned
 

@@ -12,10 +12,10 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
+from mmskin.evaluation.functional import (ISBI2016_SENSITIVITIES, classification_summary,
+                                          confusion_counts, segmentation_summary)
 from mmskin.utils import (ISICFileError, index_masks, read_csv_rows, read_label_csv, read_mask,
                           read_prediction_mask)
-from .functional import (ISBI2016_SENSITIVITIES, classification_summary, confusion_counts,
-                         segmentation_summary)
 
 
 def _split_header(path: Path, rows: list, column: str) -> Tuple[list, int]:

@@ -13,7 +13,7 @@ from mmengine.logging import HistoryBuffer
 from mmengine.registry import init_default_scope
 from mmengine.runner import save_checkpoint
 
-from mmskin.apis.test_report import dataset_sources
+from mmskin.visualization.run_report import dataset_sources
 from mmskin.evaluation import read_per_image
 
 REPO = Path(__file__).resolve().parents[2]

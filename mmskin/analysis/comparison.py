@@ -18,10 +18,11 @@ from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
 
-from .functional import positive_class_scores, threshold_jaccard
+from mmskin.evaluation.functional import positive_class_scores, threshold_jaccard
+from mmskin.evaluation.statistics import (CONFIDENCE, N_RESAMPLES, Interval,
+                                          bootstrap_mean_interval, delong_test, mcnemar_exact,
+                                          paired_differences, wilcoxon_signed_rank)
 from mmskin.utils import ISICFileError
-from .statistics import (CONFIDENCE, N_RESAMPLES, Interval, bootstrap_mean_interval,
-                         delong_test, mcnemar_exact, paired_differences, wilcoxon_signed_rank)
 
 #: Per-image segmentation scores compared (TJA is derived from JA).
 COMPARED_SEG_METRICS = ('JA', 'DI', 'TJA')

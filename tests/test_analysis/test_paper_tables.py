@@ -3,7 +3,7 @@ tools/analysis/make_tables.py) and in the README: they must agree."""
 import re
 from pathlib import Path
 
-from mmskin.evaluation.paper_tables import PAPER_TABLES
+from mmskin.analysis.paper_tables import PAPER_TABLES
 
 README = Path(__file__).resolve().parents[2] / 'README.md'
 CONFIGS = README.parent / 'configs' / 'isic'

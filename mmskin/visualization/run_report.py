@@ -11,24 +11,12 @@ from typing import Dict, Optional, Tuple
 
 import numpy as np
 from mmengine.config import Config
-from pycocotools import mask as mask_utils
 
+from mmskin.utils import decode_segmentation
 from mmskin.visualization.report import GtMaskLoader, write_report
 
 #: File name of the report in the ``--isic-out`` folder.
 REPORT_NAME = 'report.html'
-
-
-def decode_annotation_mask(segmentation, height: int, width: int) -> np.ndarray:
-    """A COCO ``segmentation`` (polygons, or RLE compressed or not) as a
-    bool (H, W) mask, decoded as mmdet's ``LoadAnnotations`` does."""
-    if isinstance(segmentation, list):
-        rle = mask_utils.merge(mask_utils.frPyObjects(segmentation, height, width))
-    elif isinstance(segmentation['counts'], list):
-        rle = mask_utils.frPyObjects(segmentation, height, width)
-    else:
-        rle = segmentation
-    return mask_utils.decode(rle).astype(bool)
 
 
 def dataset_sources(dataset) -> Tuple[Dict[str, Path], GtMaskLoader]:
@@ -52,7 +40,7 @@ def dataset_sources(dataset) -> Tuple[Dict[str, Path], GtMaskLoader]:
         if not masks:
             return None
         height, width = info['height'], info['width']
-        return np.any([decode_annotation_mask(m, height, width) for m in masks], axis=0)
+        return np.any([decode_segmentation(m, height, width) for m in masks], axis=0)
 
     return photos, gt_mask
 

@@ -4,16 +4,19 @@ Song et al. (IEEE JBHI 2020) report ISIC 2017 test-set scores (Table V:
 ISBI 2016) of every experiment; each experiment is a config in
 ``configs/isic/``. The classification tables follow the paper's III-C
 convention: benign is the positive class (``positive='benign'``). These
-numbers are those of README.md's "Experiments of the paper" tables
-(``tests/test_evaluation/test_paper_tables.py`` checks that they agree).
+numbers are those of docs/experiments.md's tables (a test checks that
+they agree).
 """
 from dataclasses import dataclass
 from typing import Dict, Optional, Tuple
 
-#: Columns of the classification tables (III, IV, V, IX), in the paper's order.
-CLS_COLUMNS = ('AC', 'AUC', 'SE', 'SP', 'AP')
+from mmskin.evaluation.functional import CLS_METRICS, SEG_METRICS
+
+#: Columns of the classification tables (III, IV, V, IX): the metrics in the
+#: paper's order, AC AUC SE SP AP.
+CLS_COLUMNS = tuple(CLS_METRICS[i] for i in (0, 1, 3, 4, 2))
 #: Columns of the segmentation tables (VI, VII, VIII, X), in the paper's order.
-SEG_COLUMNS = ('JA', 'DI', 'AC', 'SE', 'SP')
+SEG_COLUMNS = SEG_METRICS
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ import pytest
 from pycocotools import mask as mask_utils
 from sklearn.metrics import roc_auc_score
 
-from mmskin.evaluation.area_baseline import area_baseline_summary, lesion_area_fractions
+from mmskin.analysis.area_baseline import area_baseline_summary, lesion_area_fractions
 from mmskin.utils import ISICFileError
 
 REPO = Path(__file__).resolve().parents[2]
