@@ -9,8 +9,12 @@ from mmskin.datasets.splits import stratified_split
 
 REPO = Path(__file__).resolve().parents[2]
 SPLITS = REPO / 'configs' / 'isic' / 'splits'
-LABELS = REPO.parent / 'shared' / 'isic2017_train' / 'labels.csv'
 TOOL = REPO / 'tools' / 'misc' / 'make_split.py'
+
+
+@pytest.fixture(scope='module')
+def isic2017_labels(shared_data):
+    return shared_data / 'isic2017_train' / 'labels.csv'
 
 
 def _labels(num_pos: int, num_neg: int) -> dict:
@@ -40,12 +44,10 @@ def test_bad_validation_size_is_refused(val_size):
         stratified_split(_labels(20, 80), val_size, seed=0)
 
 
-def test_committed_split_is_what_the_tool_writes(tmp_path):
+def test_committed_split_is_what_the_tool_writes(isic2017_labels, tmp_path):
     """configs/isic/splits/ is regenerated from labels.csv and seed 0."""
-    if not LABELS.is_file():
-        pytest.fail(f'{LABELS}: the ISIC 2017 training labels are needed to check the split')
     result = subprocess.run(
-        [sys.executable, str(TOOL), str(LABELS), '--val-size', '300', '--seed', '0',
+        [sys.executable, str(TOOL), str(isic2017_labels), '--val-size', '300', '--seed', '0',
          '--out-prefix', str(tmp_path / 'isic2017_train')],
         capture_output=True, text=True, timeout=60, cwd=REPO)
     assert result.returncode == 0, result.stderr

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from mmskin.datasets.conversion import OFFICIAL_LAYOUTS, convert_to_coco, find_official_samples
-from mmskin.datasets.synthetic import (NATIVE_SIZES, generate_isic_layout, render_dermoscopy,
-                                       superpixel_map)
+from mmskin.datasets.synthetic import NATIVE_SIZES, generate_isic_layout
+from mmskin.datasets.synthetic_render import render_dermoscopy, superpixel_map
 
 TOOL = Path(__file__).resolve().parents[2] / 'tools' / 'misc' / 'generate_synthetic_isic.py'
 SMALL = dict(num_train=6, num_val=3, num_test=3, scale=0.04)

@@ -17,7 +17,6 @@ from mmskin.utils import ISIC_CLASSES, read_label_csv
 
 REPO = Path(__file__).resolve().parents[2]
 CONFIG = REPO / 'configs' / 'isic' / 'isic2017_cpu_r18.py'
-REAL = REPO.parent / 'shared' / 'isic2017_train'
 ITERS = 2
 NUM_BENIGN, NUM_MELANOMA = 3, 1
 
@@ -31,6 +30,11 @@ class _LossRecorder(Hook):
         self.losses.append({k: float(v) for k, v in outputs.items()})
 
 
+@pytest.fixture(scope='module')
+def isic2017_train(shared_data):
+    return shared_data / 'isic2017_train'
+
+
 def _pick(labels_csv: Path) -> dict:
     """The first NUM_BENIGN benign and NUM_MELANOMA melanoma ids of a labels CSV."""
     labels = read_label_csv(labels_csv).check()
@@ -42,17 +46,16 @@ def _pick(labels_csv: Path) -> dict:
 
 
 @pytest.fixture(scope='module')
-def real_handful(tmp_path_factory) -> Path:
+def real_handful(isic2017_train, tmp_path_factory) -> Path:
     """Four real images with their masks and labels, in an ISIC archive
     layout (images/, masks/, metadata.csv) converted to annotations/train.json."""
     root = tmp_path_factory.mktemp('real_isic')
     (root / 'images').mkdir()
     (root / 'masks').mkdir()
-    assert REAL.is_dir(), f'{REAL}: the real ISIC 2017 training images are needed'
-    labels = _pick(REAL / 'labels.csv')
+    labels = _pick(isic2017_train / 'labels.csv')
     for isic_id in labels:
-        shutil.copy(REAL / 'images' / f'{isic_id}.jpg', root / 'images')
-        shutil.copy(REAL / 'masks' / f'{isic_id}_segmentation.png', root / 'masks')
+        shutil.copy(isic2017_train / 'images' / f'{isic_id}.jpg', root / 'images')
+        shutil.copy(isic2017_train / 'masks' / f'{isic_id}_segmentation.png', root / 'masks')
     with open(root / 'metadata.csv', 'w', newline='') as f:
         writer = csv.writer(f)
         writer.writerow(['isic_id', 'benign_malignant'])

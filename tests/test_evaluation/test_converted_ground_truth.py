@@ -30,13 +30,17 @@ from mmskin.analysis.scoring import score_segmentation_folders
 from mmskin.utils import ISICFileError, read_mask, tight_box
 
 REPO = Path(__file__).resolve().parents[2]
-SAMPLES = REPO.parent / 'shared' / 'isic_samples'
 LAYOUT = ('ISBI2016_ISIC_Part1_Training_Data', 'ISBI2016_ISIC_Part1_Training_GroundTruth',
           'ISBI2016_ISIC_Part3_Training_GroundTruth.csv')
 DATASET_CONFIG = REPO / 'configs/_base_/datasets/isic_instance.py'
 #: Real images used (the first ones of the sample, 1022 x 767 and 1504 x 1129).
 NUM_IMAGES = 6
 METRICS = ('JA', 'DI', 'AC', 'SE', 'SP', 'TJA')
+
+
+@pytest.fixture(scope='module')
+def isic_samples(shared_data):
+    return shared_data / 'isic_samples'
 
 
 def _tool(path: str):
@@ -47,17 +51,17 @@ def _tool(path: str):
 
 
 @pytest.fixture(scope='module')
-def real_samples(tmp_path_factory) -> Path:
+def real_samples(isic_samples, tmp_path_factory) -> Path:
     """The first NUM_IMAGES real images, masks and labels, official layout."""
     root = tmp_path_factory.mktemp('isbi2016')
     images, masks, labels = (root / name for name in LAYOUT)
     images.mkdir()
     masks.mkdir()
-    ids = sorted(p.stem for p in (SAMPLES / LAYOUT[0]).glob('*.jpg'))[:NUM_IMAGES]
+    ids = sorted(p.stem for p in (isic_samples / LAYOUT[0]).glob('*.jpg'))[:NUM_IMAGES]
     for image_id in ids:
-        shutil.copy(SAMPLES / LAYOUT[0] / f'{image_id}.jpg', images)
-        shutil.copy(SAMPLES / LAYOUT[1] / f'{image_id}_Segmentation.png', masks)
-    rows = [line for line in (SAMPLES / LAYOUT[2]).read_text().splitlines()
+        shutil.copy(isic_samples / LAYOUT[0] / f'{image_id}.jpg', images)
+        shutil.copy(isic_samples / LAYOUT[1] / f'{image_id}_Segmentation.png', masks)
+    rows = [line for line in (isic_samples / LAYOUT[2]).read_text().splitlines()
             if line.split(',')[0] in ids]
     labels.write_text('\n'.join(rows) + '\n')
     return root

@@ -12,10 +12,17 @@ from sklearn.metrics import average_precision_score, roc_auc_score
 from mmskin.evaluation.intervals import classification_intervals
 
 REPO = Path(__file__).resolve().parents[2]
-SAMPLES = REPO.parent / 'shared' / 'isic_samples'
-GT_DIR = SAMPLES / 'ISBI2016_ISIC_Part1_Training_GroundTruth'
-GT_CSV = SAMPLES / 'ISBI2016_ISIC_Part3_Training_GroundTruth.csv'
 TOOL = REPO / 'tools' / 'analysis' / 'isic_score.py'
+
+
+@pytest.fixture(scope='module')
+def real_gt_dir(shared_data):
+    return shared_data / 'isic_samples' / 'ISBI2016_ISIC_Part1_Training_GroundTruth'
+
+
+@pytest.fixture(scope='module')
+def real_gt_csv(shared_data):
+    return shared_data / 'isic_samples' / 'ISBI2016_ISIC_Part3_Training_GroundTruth.csv'
 
 
 @pytest.fixture(scope='module')
@@ -27,10 +34,10 @@ def _last_json(text):
     return json.loads(text.strip().splitlines()[-1])
 
 
-def test_real_ground_truth_against_itself_from_the_command_line():
+def test_real_ground_truth_against_itself_from_the_command_line(real_gt_dir):
     """The script runs as documented; each real mask scored against itself is perfect."""
-    result = subprocess.run([sys.executable, str(TOOL), 'seg', str(GT_DIR), str(GT_DIR), '--json'],
-                            capture_output=True, text=True, timeout=120, cwd=REPO)
+    result = subprocess.run([sys.executable, str(TOOL), 'seg', str(real_gt_dir), str(real_gt_dir),
+                             '--json'], capture_output=True, text=True, timeout=120, cwd=REPO)
     assert result.returncode == 0, result.stderr
     scores = _last_json(result.stdout)
     # each score with its 95% interval, all 1.0
@@ -38,12 +45,12 @@ def test_real_ground_truth_against_itself_from_the_command_line():
     assert scores == dict({f'{n}{end}': 1.0 for n in names for end in ('', '_lo', '_hi')}, n=40)
 
 
-def test_real_masks_against_a_shifted_copy(isic_score, tmp_path, capsys):
+def test_real_masks_against_a_shifted_copy(real_gt_dir, isic_score, tmp_path, capsys):
     gt_dir, pred_dir = tmp_path / 'gt', tmp_path / 'pred'
     gt_dir.mkdir()
     pred_dir.mkdir()
     expected_ja = []
-    for path in sorted(GT_DIR.iterdir())[:3]:
+    for path in sorted(real_gt_dir.iterdir())[:3]:
         shutil.copy(path, gt_dir / path.name)
         gt = cv2.imread(str(path), cv2.IMREAD_UNCHANGED) > 128
         shifted = np.zeros_like(gt)
@@ -96,15 +103,15 @@ def test_missing_predictions_error_or_allowed(isic_score, tmp_path, capsys):
 
 
 @pytest.mark.parametrize('positive', ['malignant', 'benign'])
-def test_classification_on_the_real_label_file(isic_score, tmp_path, capsys, positive):
-    rows = [line.split(',') for line in GT_CSV.read_text().split()]
+def test_classification_on_the_real_label_file(real_gt_csv, isic_score, tmp_path, capsys, positive):
+    rows = [line.split(',') for line in real_gt_csv.read_text().split()]
     labels = np.array([label == 'malignant' for _, label in rows])
     rng = np.random.default_rng(0)
     p = np.clip(labels * 0.5 + rng.random(len(rows)) * 0.6, 0, 1).round(4)
     pred_csv = tmp_path / 'pred.csv'
     pred_csv.write_text('image_id,melanoma\n' +
                         ''.join(f'{image_id},{pi}\n' for (image_id, _), pi in zip(rows, p)))
-    assert isic_score.main(['cls', str(pred_csv), str(GT_CSV), '--positive', positive,
+    assert isic_score.main(['cls', str(pred_csv), str(real_gt_csv), '--positive', positive,
                             '--json']) == 0
     scores = _last_json(capsys.readouterr().out)
     names = ('AC', 'AUC', 'AP', 'SE', 'SP')
@@ -132,10 +139,10 @@ def test_single_class_prints_null(isic_score, tmp_path, capsys):
     assert scores['AUC'] is None and scores['AP'] is None and scores['AC'] == 1.0
 
 
-def test_bad_csv_is_one_line_naming_the_file(isic_score, tmp_path, capsys):
+def test_bad_csv_is_one_line_naming_the_file(real_gt_csv, isic_score, tmp_path, capsys):
     pred = tmp_path / 'pred.csv'
     pred.write_text('ISIC_0000011,0.3\nISIC_0000019,abc\n')
-    assert isic_score.main(['cls', str(pred), str(GT_CSV)]) == 1
+    assert isic_score.main(['cls', str(pred), str(real_gt_csv)]) == 1
     err = capsys.readouterr().err.strip()
     assert err == (f"error: {pred}: line 2: melanoma probability 'abc' of ISIC_0000019 is not "
                    'a number in [0, 1]')

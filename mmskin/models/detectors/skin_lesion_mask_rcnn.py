@@ -11,6 +11,7 @@ from mmdet.structures.bbox import bbox2roi
 from mmengine.structures import InstanceData
 from torch import Tensor
 
+from ..mmdet_private import mask_forward, restore_unpadded_shape
 from ..roi_heads.lesion_mask import paste_lesion_mask
 
 
@@ -34,24 +35,6 @@ def instances_to_original(pred_instances: InstanceData, img_meta: dict) -> Insta
             resized = F.interpolate(masks[:, None].float(), size=(height, width), mode='nearest')
             results.masks = resized[:, 0].to(masks.dtype)
     return results
-
-
-def restore_unpadded_shape(data_sample) -> None:
-    """Set ``img_shape`` back to the resized image without its padding.
-
-    The paper's pipeline pads every image to a fixed square in the data
-    pipeline (II-A-1), and mmdet's ``Pad`` then records the padded size as
-    ``img_shape``. Proposals and boxes are clipped to ``img_shape``, so on a
-    non-square photo they could reach into the padding, and a box lying
-    wholly inside it breaks mmdet's mask pasting. The resized size is
-    ``ori_shape * scale_factor``, as mmdet's own pipelines (padding in the
-    data preprocessor) leave it.
-    """
-    if 'scale_factor' not in data_sample:
-        return
-    height, width = data_sample.ori_shape[:2]
-    w_scale, h_scale = data_sample.scale_factor[:2]
-    data_sample.set_metainfo(dict(img_shape=(round(height * h_scale), round(width * w_scale))))
 
 
 @MODELS.register_module()
@@ -157,7 +140,7 @@ class SkinLesionMaskRCNN(MaskRCNN):
         if mask_rois.shape[0] == 0:
             return [None] * len(results_list)
         mask_head = self.roi_head.mask_head
-        mask_preds = self.roi_head._mask_forward(x, mask_rois)['mask_preds']
+        mask_preds = mask_forward(self.roi_head, x, mask_rois)
         mask_preds = mask_preds.split([len(boxes) for boxes in kept_boxes], 0)
         threshold = self.roi_head.test_cfg.mask_thr_binary
         lesion_masks = []

@@ -16,12 +16,16 @@ from mmskin.utils import ISICFileError, tight_box
 from mmskin.datasets.synthetic import generate_isic_layout
 
 REPO = Path(__file__).resolve().parents[3]
-REAL_SAMPLES = REPO / '..' / 'shared' / 'isic_samples'
 ISBI = OFFICIAL_LAYOUTS['isbi2016']
 IMAGES = ISBI.image_dir.format(split='Training')
 MASKS = ISBI.mask_dir.format(split='Training')
 LABELS = ISBI.label_csv.format(split='Training')
 NUM_IMAGES = 6
+
+
+@pytest.fixture(scope='module')
+def isic_samples(shared_data):
+    return shared_data / 'isic_samples'
 
 
 @pytest.fixture(scope='module')
@@ -64,8 +68,8 @@ def _check_coco(out: Path, root: Path, labels: dict) -> dict:
     return coco
 
 
-def test_real_isbi2016_samples(tmp_path):
-    root = REAL_SAMPLES
+def test_real_isbi2016_samples(isic_samples, tmp_path):
+    root = isic_samples
     if not root.is_dir():
         # Without the real files, an ISBI 2016 layout with the same counts.
         root = tmp_path / 'generated'

@@ -17,20 +17,27 @@ from mmskin.datasets.conversion.other_layouts import (find_folder_samples,
                                                       read_ph2_table)
 from mmskin.utils import UNKNOWN_CATEGORY_ID, ISICFileError, tight_box
 
-SHARED = Path(__file__).resolve().parents[4] / 'shared'
-ISIC2017 = SHARED / 'isic2017_train'
-ISBI2016 = SHARED / 'isic_samples'
+
+@pytest.fixture(scope='module')
+def isic2017_train(shared_data):
+    return shared_data / 'isic2017_train'
 
 
 @pytest.fixture(scope='module')
-def real():
+def isic_samples(shared_data):
+    return shared_data / 'isic_samples'
+
+
+@pytest.fixture(scope='module')
+def real(isic2017_train):
     """Six real ISIC 2017 lesions, two of them melanoma: id -> (image, mask, melanoma)."""
-    with open(ISIC2017 / 'labels.csv', newline='') as f:
+    with open(isic2017_train / 'labels.csv', newline='') as f:
         rows = list(csv.DictReader(f))
     melanoma = [r['image_id'] for r in rows if float(r['melanoma']) == 1][:2]
     benign = [r['image_id'] for r in rows if float(r['melanoma']) == 0][:4]
-    return {i: (ISIC2017 / 'images' / f'{i}.jpg', ISIC2017 / 'masks' / f'{i}_segmentation.png',
-                int(i in melanoma)) for i in sorted(melanoma + benign)}
+    return {i: (isic2017_train / 'images' / f'{i}.jpg',
+                isic2017_train / 'masks' / f'{i}_segmentation.png', int(i in melanoma))
+            for i in sorted(melanoma + benign)}
 
 
 def _convert(collection, out: Path) -> dict:
@@ -54,12 +61,12 @@ def _check_masks(coco: dict, root: Path, real: dict) -> dict:
     return categories
 
 
-def test_folder_reads_the_shared_set_as_it_is(real, tmp_path):
+def test_folder_reads_the_shared_set_as_it_is(isic2017_train, real, tmp_path):
     ids = sorted(real)
-    collection = find_folder_samples(ISIC2017 / 'images', ISIC2017 / 'masks',
-                                     ISIC2017 / 'labels.csv').select(ids, 'ids')
+    collection = find_folder_samples(isic2017_train / 'images', isic2017_train / 'masks',
+                                     isic2017_train / 'labels.csv').select(ids, 'ids')
     coco = _convert(collection, tmp_path / 'out.json')
-    categories = _check_masks(coco, ISIC2017, real)
+    categories = _check_masks(coco, isic2017_train, real)
     assert categories == {i: real[i][2] + 1 for i in ids}
     assert coco['images'][0]['file_name'] == f'images/{ids[0]}.jpg'
 
@@ -162,10 +169,10 @@ def test_ph2_table_errors_name_the_file(real, tmp_path):
 
 
 @pytest.mark.parametrize('layout', ['isbi2016', 'isic2017'])
-def test_official_layouts_without_their_label_csv(real, tmp_path, layout, caplog):
+def test_official_layouts_without_their_label_csv(isic_samples, real, tmp_path, layout, caplog):
     root = tmp_path / layout
     if layout == 'isbi2016':
-        shutil.copytree(ISBI2016, root, ignore=shutil.ignore_patterns('*.csv'))
+        shutil.copytree(isic_samples, root, ignore=shutil.ignore_patterns('*.csv'))
         split = 'Training'
         expected = len(list((root / 'ISBI2016_ISIC_Part1_Training_Data').glob('*.jpg')))
     else:

@@ -161,16 +161,6 @@ def test_bad_lesion_cfg_fails_at_build():
         MODELS.build(_tiny_model_cfg(thr=0.3))
 
 
-def test_predictions_are_clipped_to_the_photo_not_to_the_padding():
-    """The pipeline pads to a square and Pad records the padded size as
-    img_shape; prediction must use the resized photo's size instead."""
-    from mmskin.models.detectors.skin_lesion_mask_rcnn import restore_unpadded_shape
-    sample = DetDataSample(metainfo=dict(ori_shape=(100, 150), scale_factor=(1.6, 1.6),
-                                         img_shape=(256, 256)))
-    restore_unpadded_shape(sample)
-    assert sample.img_shape == (160, 240)
-
-
 @pytest.mark.parametrize('rescale', [True, False])
 @pytest.mark.parametrize('lesion_cfg', [dict(mode='top_roi'), dict(mode='union', score_thr=0.0),
                                         dict(mode='union', score_thr=0.3),

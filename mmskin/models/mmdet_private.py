@@ -1,0 +1,44 @@
+"""The private parts of mmdet 3.3.0 that mmskin relies on, in one place.
+
+mmdet has no public call for these; an mmdet upgrade may change them
+without notice, so each is listed in :data:`MMDET_PRIVATE` and guarded by
+``tests/test_models/test_mmdet_private.py``, which fails on an mmdet whose
+private surface changed before any result can silently go wrong.
+"""
+from typing import Tuple
+
+from torch import Tensor
+
+#: What mmskin uses that mmdet does not publish, and where.
+MMDET_PRIVATE = {
+    'StandardRoIHead._mask_forward':
+    'runs the mask head on the kept lesion\'s RoIs only (mask_forward, used by '
+    'SkinLesionMaskRCNN)',
+    'BBoxHead._predict_by_feat_single':
+    'overridden by SkinLesionBBoxHead to keep each detection\'s softmax',
+    'Pad records the padded size as img_shape':
+    'undone by restore_unpadded_shape before prediction (SkinLesionMaskRCNN.predict)',
+}
+
+
+def mask_forward(roi_head, x: Tuple[Tensor, ...], rois: Tensor) -> Tensor:
+    """Mask logits (n, classes, 28, 28) of ``rois`` from a ``StandardRoIHead``."""
+    return roi_head._mask_forward(x, rois)['mask_preds']
+
+
+def restore_unpadded_shape(data_sample) -> None:
+    """Set ``img_shape`` back to the resized image without its padding.
+
+    The paper's pipeline pads every image to a fixed square in the data
+    pipeline (II-A-1), and mmdet's ``Pad`` then records the padded size as
+    ``img_shape``. Proposals and boxes are clipped to ``img_shape``, so on a
+    non-square photo they could reach into the padding, and a box lying
+    wholly inside it breaks mmdet's mask pasting. The resized size is
+    ``ori_shape * scale_factor``, as mmdet's own pipelines (padding in the
+    data preprocessor) leave it.
+    """
+    if 'scale_factor' not in data_sample:
+        return
+    height, width = data_sample.ori_shape[:2]
+    w_scale, h_scale = data_sample.scale_factor[:2]
+    data_sample.set_metainfo(dict(img_shape=(round(height * h_scale), round(width * w_scale))))
