@@ -67,12 +67,6 @@ def real_handful(isic2017_train, tmp_path_factory) -> Path:
 
 def test_recipe_trains_on_real_images(real_handful, tmp_path):
     cfg = Config.fromfile(str(CONFIG))
-    # what the recipe's config says it is
-    assert cfg.optim_wrapper.optimizer.type == 'AdamW'
-    assert cfg.optim_wrapper.clip_grad.max_norm == 5.0
-    assert cfg.model.lesion_cfg.rank == 'lesion'
-    assert cfg.train_dataloader.dataset.type == 'ISICDataset'
-    assert cfg.test_dataloader.dataset.ann_file.endswith('val.json')
     cfg.work_dir = str(tmp_path / 'run')
     loader = cfg.train_dataloader
     loader.update(num_workers=0, persistent_workers=False)
