@@ -109,10 +109,10 @@ def test_relative_links_lead_to_existing_files_and_headings(page):
         if re.match(r'[a-z]+://', link):
             continue
         path, _, anchor = link.partition('#')
-        target = (page.parent / path).resolve() if path else page
-        if not target.exists():
+        linked = (page.parent / path).resolve() if path else page
+        if not linked.exists():
             broken.append(link)
-        elif anchor and (target.suffix != '.md' or anchor not in _anchors(target)):
+        elif anchor and (linked.suffix != '.md' or anchor not in _anchors(linked)):
             broken.append(link)
     assert not broken, f'{page.relative_to(REPO)}: broken links {broken}'
 
