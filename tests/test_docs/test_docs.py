@@ -1,6 +1,6 @@
 """The README and the pages of docs/: the paper's numbers shown in
 docs/experiments.md are those of ``PAPER_TABLES`` (which make_tables.py prints
-beside a run), every relative link leads to a file and heading that exist, and
+beside a run), every relative link points at a file and heading that exist, and
 the README stays a page a newcomer reads in minutes."""
 import re
 from pathlib import Path
@@ -102,7 +102,7 @@ def test_slug_is_githubs():
 
 
 @pytest.mark.parametrize('page', PAGES, ids=lambda page: page.name)
-def test_relative_links_lead_to_existing_files_and_headings(page):
+def test_relative_links_point_at_existing_files_and_headings(page):
     broken = []
     for match in _LINK.finditer(page.read_text()):
         link = match[1] or match[2]
