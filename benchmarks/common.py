@@ -92,7 +92,7 @@ def median(values: Sequence[float]) -> float:
 
 
 def print_table(header: Sequence[str], rows: Sequence[Sequence]) -> None:
-    """A Markdown table, as the README shows it."""
+    """A Markdown table, as docs/performance.md shows it."""
     print('| ' + ' | '.join(header) + ' |')
     print('|' + '---|' * len(header))
     for row in rows:

@@ -1,4 +1,4 @@
-"""Where the CPU time of inference goes, and the faster settings (README, Performance).
+"""Where the CPU time of inference goes, and the faster settings (docs/performance.md).
 
     python benchmarks/cpu_inference.py CONFIG CHECKPOINT IMAGE_DIR
         [--sizes 256 1024] [--limit N] [--threads T]

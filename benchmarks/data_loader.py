@@ -1,5 +1,5 @@
-"""Training data loader throughput against the number of workers (README,
-Performance).
+"""Training data loader throughput against the number of workers
+(docs/performance.md).
 
     python benchmarks/data_loader.py DATA_ROOT ANN_FILE [--workers 0 1 2 4] [--batches 20]
 

@@ -1,5 +1,5 @@
 """Training-time loading of ISIC-size JPEGs: at load time vs the resized copy
-(README, Performance).
+(docs/performance.md).
 
     python benchmarks/data_loading.py [--count 12] [--min-side 1500] [--max-side 4500]
         [--rounds 3] [--work DIR]

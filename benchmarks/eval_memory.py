@@ -1,5 +1,5 @@
 """Peak memory of ``tools/test.py`` against the number of test images
-(README, Performance).
+(docs/performance.md).
 
     python benchmarks/eval_memory.py CONFIG CHECKPOINT [--data DIR] [--counts 50 500]
 

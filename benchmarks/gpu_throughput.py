@@ -1,4 +1,4 @@
-"""Training and inference throughput on one device (README, Performance).
+"""Training and inference throughput on one device (docs/performance.md).
 
     python benchmarks/gpu_throughput.py [--device cuda:0] [--iters 20] [--size 1024]
         [--infer-sizes 1024x768 3000x2250 6000x4500]

@@ -1,4 +1,4 @@
-"""Inference cost against the number of detections kept (README, Performance).
+"""Inference cost against the number of detections kept (docs/performance.md).
 
     python benchmarks/infer_detections.py CONFIG CHECKPOINT [--photos DIR]
         [--count 6] [--size 6000x4500] [--rounds 2]

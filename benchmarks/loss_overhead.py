@@ -1,5 +1,5 @@
 """Training cost of the paper's losses against mmdet's stock Mask R-CNN losses
-(README, Performance).
+(docs/performance.md).
 
     python benchmarks/loss_overhead.py [CONFIG] [--size 256] [--iters 8]
 

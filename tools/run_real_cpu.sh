@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The real-data CPU recipe, end to end (51 minutes on 2 idle CPU cores that
-# train at 0.65 s per iteration; slower CPUs: see the README):
+# train at 0.65 s per iteration; slower CPUs: see docs/real_data_cpu.md):
 #   1. convert the two parts of the committed split of the ISIC 2017
 #      training images (configs/isic/splits/) with the ISIC converter,
 #   2. train configs/isic/isic2017_cpu_r18.py on the training part,

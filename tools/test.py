@@ -6,7 +6,7 @@ classification (AC, AUC, AP, SE, SP) tables, each mean with its 95%
 interval (bootstrap over images, DeLong's for AUC; ``--ci none`` turns them
 off). With ``--isic-out DIR`` it also writes the per-image CSV, the
 predicted masks as ISIC-named 0/255 PNGs and the Part 3 submission CSV (see
-the README), and with ``--report`` the HTML report ``DIR/report.html``
+docs/evaluation.md), and with ``--report`` the HTML report ``DIR/report.html``
 (photos and ground truth from the test dataset).
 """
 import argparse

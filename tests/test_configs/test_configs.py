@@ -1,5 +1,5 @@
 """Every config loads; every leaf config trains one iteration (CPU-sized);
-the experiment grid keeps its shape, its COCO weights and its README row."""
+the experiment grid keeps its shape, its COCO weights and its place in docs/."""
 import ast
 import copy
 import re
@@ -181,9 +181,9 @@ def test_coco_heads_of_mismatched_shape_are_skipped_and_the_rest_loads(
         assert torch.equal(after[key], expected), key
 
 
-def test_readme_table_names_every_grid_config_and_nothing_else():
-    readme = (REPO / 'README.md').read_text()
-    named = set(re.findall(r'`(mask_rcnn_\w+\.py)`', readme))
+def test_docs_name_every_grid_config_and_nothing_else():
+    docs = ''.join(page.read_text() for page in (REPO / 'docs').glob('*.md'))
+    named = set(re.findall(r'`(mask_rcnn_\w+\.py)`', docs))
     assert named == {Path(c).name for c in GRID}
 
 

@@ -9,7 +9,7 @@ The entry points run in this process through their ``main()`` (an exception
 escaping ``main()`` is what prints a traceback); the cases that need a
 process of their own (a size limit on files, ``kill -9``) run the tools as
 the user does. The counts are printed at the end of the module (``-s``) and
-recorded in the README's reliability section.
+recorded in docs/reliability.md.
 """
 import contextlib
 import csv

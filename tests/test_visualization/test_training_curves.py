@@ -70,9 +70,9 @@ def test_epoch_logged_validation_and_bad_logs(plot_tool, tmp_path, capsys):
 
 
 def test_the_documented_tensorboard_line(tmp_path):
-    """The README's one config line adds mmengine's TensorBoard backend."""
-    readme = (REPO / 'README.md').read_text()
-    (line, ) = [line for line in readme.splitlines() if 'TensorboardVisBackend' in line]
+    """The one config line of docs/evaluation.md adds mmengine's TensorBoard backend."""
+    page = (REPO / 'docs' / 'evaluation.md').read_text()
+    (line, ) = [line for line in page.splitlines() if 'TensorboardVisBackend' in line]
     leaf = tmp_path / 'leaf.py'
     leaf.write_text(f"_base_ = '{MAIN_CONFIG}'\n{line}\n")
     backends = Config.fromfile(str(leaf)).visualizer.vis_backends

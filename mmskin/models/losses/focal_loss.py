@@ -5,7 +5,7 @@ with ``alpha = 0.25`` and ``beta = 2``. Unlike RetinaNet's focal loss, which
 weights positives by ``alpha`` and negatives by ``1 - alpha``, the paper scales
 *both* terms by the same ``alpha``. :class:`SkinFocalLoss` is used by the RPN
 (sigmoid form) and by the classify subnet (softmax form). How the paper's RPN
-weight rho of Eq. (1) maps onto mmdet is in the README's model table.
+weight rho of Eq. (1) maps onto mmdet is in docs/model.md.
 
 RPN labels
 ----------
