@@ -30,6 +30,7 @@ from mmcv.transforms import Compose
 
 from mmskin.models.detectors.skin_lesion_mask_rcnn import restore_unpadded_shape
 from mmskin.utils import ISIC_CLASSES
+from .errors import ConfigError
 from .model import build_test_pipeline
 from .predict import LesionPrediction, predict_lesion
 
@@ -42,8 +43,8 @@ def pooled_level_layer(model: nn.Module, roi: torch.Tensor) -> str:
     extractor = model.roi_head.bbox_roi_extractor
     neck = getattr(model, 'neck', None)
     if not hasattr(extractor, 'map_roi_levels') or not hasattr(neck, 'fpn_convs'):
-        raise ValueError(f'{type(model).__name__} has no FPN neck whose level the RoI '
-                         "extractor picks: name the layer, e.g. 'backbone.layer4'")
+        raise ConfigError(f'{type(model).__name__} has no FPN neck whose level the RoI '
+                          "extractor picks: name the layer, e.g. 'backbone.layer4'")
     level = int(extractor.map_roi_levels(roi, extractor.num_inputs)[0])
     return f'neck.fpn_convs.{level}'
 
@@ -74,19 +75,24 @@ def lesion_cam(model: nn.Module,
         float32 (H, W) in [0, 1]; all zero when nothing was detected.
 
     Raises:
-        ValueError: the layer is not a module of the model, its output is
-            not a feature map, or it does not lead to the logit of this box;
-            the model has no benign / malignant output.
+        ConfigError: (a ``ValueError``) the layer is not a module of the
+            model, its output is not a feature map, or it does not lead to
+            the logit of the box; the model has no benign / malignant output.
+        ValueError: the prediction is of an image of another size.
     """
+    module = None if layer is None else _named_module(model, layer)
     if pipeline is None:
         pipeline = build_test_pipeline(model.cfg)
     if prediction is None:
         prediction = predict_lesion(model, image, pipeline)
     height, width = image.shape[:2]
+    if prediction.mask.shape != (height, width):
+        raise ValueError(f'the prediction is of an image of size {prediction.mask.shape}, '
+                         f'not of this {(height, width)} one')
     if not prediction.detected:
         return np.zeros((height, width), np.float32)
     if np.isnan(prediction.p_malignant):
-        raise ValueError('the model has one foreground class: no malignant logit to explain')
+        raise ConfigError('the model has one foreground class: no malignant logit to explain')
     data = pipeline(dict(img=image, img_id=0))
     batch = model.data_preprocessor(
         dict(inputs=[data['inputs']], data_samples=[data['data_samples']]), False)
@@ -95,8 +101,10 @@ def lesion_cam(model: nn.Module,
     scale = torch.tensor(sample.scale_factor, dtype=torch.float32).repeat(2)
     box = torch.from_numpy(prediction.bbox).float() * scale
     roi = torch.cat([box.new_zeros(1), box])[None].to(inputs.device)
-    layer = layer or pooled_level_layer(model, roi)
-    activation, gradient = _layer_gradient(model, inputs, roi, layer)
+    if module is None:
+        layer = pooled_level_layer(model, roi)
+        module = _named_module(model, layer)
+    activation, gradient = _layer_gradient(model, inputs, roi, module, layer)
 
     weights = gradient.mean(dim=(2, 3), keepdim=True)
     cam = F.relu((weights * activation).sum(dim=1, keepdim=True))
@@ -110,19 +118,23 @@ def lesion_cam(model: nn.Module,
     return cam.cpu().numpy().astype(np.float32)
 
 
-def _layer_gradient(model: nn.Module, inputs: torch.Tensor, roi: torch.Tensor,
-                    layer: str) -> tuple:
-    """The output of ``layer`` and the gradient of the malignant logit of
-    ``roi`` with respect to it, each (1, C, h, w)."""
+def _named_module(model: nn.Module, layer: str) -> nn.Module:
     module = dict(model.named_modules()).get(layer)
     if module is None:
-        raise ValueError(f'layer {layer!r} is not a module of {type(model).__name__} '
-                         "(see model.named_modules(), e.g. 'backbone.layer4')")
+        raise ConfigError(f'layer {layer!r} is not a module of {type(model).__name__} '
+                          "(see model.named_modules(), e.g. 'backbone.layer4')")
+    return module
+
+
+def _layer_gradient(model: nn.Module, inputs: torch.Tensor, roi: torch.Tensor,
+                    module: nn.Module, layer: str) -> tuple:
+    """The output of ``module`` (named ``layer``) and the gradient of the
+    malignant logit of ``roi`` with respect to it, each (1, C, h, w)."""
     outputs = []
 
     def keep_output(_module, _args, output):
         if not isinstance(output, torch.Tensor) or output.dim() != 4:
-            raise ValueError(f'layer {layer!r} does not output a feature map (N, C, H, W)')
+            raise ConfigError(f'layer {layer!r} does not output a feature map (N, C, H, W)')
         # A leaf: the gradient stops here, and nothing upstream of the layer
         # keeps its activations for a backward pass.
         outputs.append(output.detach().requires_grad_())
@@ -143,8 +155,8 @@ def _layer_gradient(model: nn.Module, inputs: torch.Tensor, roi: torch.Tensor,
         for param in trainable:
             param.requires_grad_(True)
     if len(outputs) != 1 or not logit.requires_grad:
-        raise ValueError(f'layer {layer!r} does not lead to the malignant logit of the lesion '
-                         f'box (it runs {len(outputs)} times on the way); a backbone stage such '
-                         'as backbone.layer4 does')
+        raise ConfigError(f'layer {layer!r} does not lead to the malignant logit of the lesion '
+                          f'box (it runs {len(outputs)} times on the way); a backbone stage '
+                          'such as backbone.layer4 does')
     gradient, = torch.autograd.grad(logit, outputs[0])
     return outputs[0].detach(), gradient

@@ -5,8 +5,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from mmskin.apis import (LesionPrediction, build_test_pipeline, init_lesion_model, lesion_cam,
-                         predict_lesion)
+from mmskin.apis import (ConfigError, LesionPrediction, build_test_pipeline, init_lesion_model,
+                         lesion_cam, predict_lesion)
 from mmskin.models.detectors.skin_lesion_mask_rcnn import restore_unpadded_shape
 from mmskin.utils import ISIC_CLASSES
 
@@ -107,12 +107,14 @@ def test_lesion_cam_without_detection_and_bad_layers(tiny_model, photos):
                               detected=False)
     cam = lesion_cam(tiny_model, image, missed)
     assert cam.shape == (60, 80) and not cam.any()
+    with pytest.raises(ValueError, match=r'image of size \(60, 80\), not of this \(61, 80\)'):
+        lesion_cam(tiny_model, photos.photo(61, 80), missed)
+    with pytest.raises(ConfigError, match="layer 'backbone.layer9' is not a module"):
+        lesion_cam(tiny_model, image, missed, layer='backbone.layer9')
     prediction = _around_lesion(image)
-    with pytest.raises(ValueError, match="layer 'backbone.layer9' is not a module"):
-        lesion_cam(tiny_model, image, prediction, layer='backbone.layer9')
-    with pytest.raises(ValueError, match='does not output a feature map'):
+    with pytest.raises(ConfigError, match='does not output a feature map'):
         lesion_cam(tiny_model, image, prediction, layer='roi_head.bbox_head.shared_fcs.0')
-    with pytest.raises(ValueError, match='does not lead to the malignant logit'):
+    with pytest.raises(ConfigError, match='does not lead to the malignant logit'):
         lesion_cam(tiny_model, image, prediction, layer='rpn_head')
     # mmdet's RoI extractor joins the levels it does not pool from with a
     # zero weight: their gradient, and map, are zero.
