@@ -20,13 +20,15 @@ behind ``p_malignant``. The ``grad-cam`` package is not used: it explains a
 model that maps an image to class scores, not a score computed on one box
 of a two-stage detector, and would be a dependency for a few lines.
 """
-from typing import Optional
+from functools import partial
+from typing import Callable, Optional
 
 import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from mmcv.transforms import Compose
+from mmengine.config import Config
 
 from mmskin.models.detectors.skin_lesion_mask_rcnn import restore_unpadded_shape
 from mmskin.utils import ISIC_CLASSES
@@ -116,6 +118,17 @@ def lesion_cam(model: nn.Module,
     if peak > 0:
         cam = cam / peak
     return cam.cpu().numpy().astype(np.float32)
+
+
+def lesion_cam_of(model: nn.Module, cfg: Config,
+                  layer: Optional[str] = None) -> Callable[[np.ndarray], np.ndarray]:
+    """``photo -> map``: :func:`lesion_cam` of ``model`` with the test
+    pipeline of ``cfg`` built once, e.g. for the report's galleries. A
+    layer that is not a module of the model is a ConfigError now, before a
+    long run."""
+    if layer is not None:
+        _named_module(model, layer)
+    return partial(lesion_cam, model, layer=layer, pipeline=build_test_pipeline(cfg))
 
 
 def _named_module(model: nn.Module, layer: str) -> nn.Module:
