@@ -131,6 +131,18 @@ def lesion_cam_of(model: nn.Module, cfg: Config,
     return partial(lesion_cam, model, layer=layer, pipeline=build_test_pipeline(cfg))
 
 
+def _malignant_logit(model: nn.Module, feats: tuple, roi: torch.Tensor) -> torch.Tensor:
+    """The classify subnet on ``roi``, as mmdet's ``StandardRoIHead`` runs
+    it, through its public modules."""
+    roi_head = model.roi_head
+    extractor = roi_head.bbox_roi_extractor
+    roi_feats = extractor(feats[:extractor.num_inputs], roi)
+    if roi_head.with_shared_head:
+        roi_feats = roi_head.shared_head(roi_feats)
+    cls_score, _ = roi_head.bbox_head(roi_feats)
+    return cls_score[0, _MALIGNANT]
+
+
 def _named_module(model: nn.Module, layer: str) -> nn.Module:
     module = dict(model.named_modules()).get(layer)
     if module is None:
@@ -161,8 +173,7 @@ def _layer_gradient(model: nn.Module, inputs: torch.Tensor, roi: torch.Tensor,
         for param in trainable:
             param.requires_grad_(False)
         with torch.enable_grad():
-            feats = model.extract_feat(inputs)
-            logit = model.roi_head._bbox_forward(feats, roi)['cls_score'][0, _MALIGNANT]
+            logit = _malignant_logit(model, model.extract_feat(inputs), roi)
     finally:
         handle.remove()
         for param in trainable:

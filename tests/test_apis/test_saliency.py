@@ -7,7 +7,6 @@ import torch.nn.functional as F
 
 from mmskin.apis import (ConfigError, LesionPrediction, build_test_pipeline, init_lesion_model,
                          lesion_cam, predict_lesion)
-from mmskin.models.detectors.skin_lesion_mask_rcnn import restore_unpadded_shape
 from mmskin.utils import ISIC_CLASSES
 
 
@@ -26,14 +25,13 @@ def _around_lesion(image: np.ndarray) -> LesionPrediction:
 
 
 def _hand_cam(model, image, prediction, layer=None):
-    """Grad-CAM written out: the malignant logit of the box through the RoI
-    extractor and the box head, its gradient by torch.autograd.grad. The
-    default layer is the FPN output the box is pooled from."""
+    """Grad-CAM written out: the malignant logit of the box by mmdet's own
+    box forward, its gradient by torch.autograd.grad. The default layer is
+    the FPN output the box is pooled from."""
     data = build_test_pipeline(model.cfg)(dict(img=image, img_id=0))
     batch = model.data_preprocessor(
         dict(inputs=[data['inputs']], data_samples=[data['data_samples']]), False)
     inputs, sample = batch['inputs'], batch['data_samples'][0]
-    restore_unpadded_shape(sample)
     w_scale, h_scale = sample.scale_factor
     x0, y0, x1, y1 = prediction.bbox.tolist()
     rois = torch.tensor([[0, x0 * w_scale, y0 * h_scale, x1 * w_scale, y1 * h_scale]])
@@ -47,15 +45,15 @@ def _hand_cam(model, image, prediction, layer=None):
         feats = model.extract_feat(inputs)
     finally:
         handle.remove()
-    cls_score, _ = model.roi_head.bbox_head(extractor(feats[:extractor.num_inputs], rois))
-    logit = cls_score[0, ISIC_CLASSES.index('malignant')]
+    logit = model.roi_head._bbox_forward(feats, rois)['cls_score'][0, ISIC_CLASSES.index(
+        'malignant')]
     activation, = activations
     gradient, = torch.autograd.grad(logit, activation)
     weights = gradient.mean(dim=(2, 3))[0]  # w_k
     cam = torch.relu(sum(w * a for w, a in zip(weights, activation[0].detach())))
     padded = F.interpolate(cam[None, None], size=tuple(inputs.shape[2:]), mode='bilinear',
                            align_corners=False)
-    h, w = sample.img_shape
+    h, w = round(image.shape[0] * h_scale), round(image.shape[1] * w_scale)  # no padding
     photo = F.interpolate(padded[..., :h, :w], size=image.shape[:2], mode='bilinear',
                           align_corners=False)[0, 0]
     return (photo / photo.max() if photo.max() > 0 else photo).numpy()
