@@ -39,7 +39,7 @@ from .predict import LesionPrediction, predict_lesion
 _MALIGNANT = ISIC_CLASSES.index('malignant')
 
 
-def pooled_level_layer(model: nn.Module, roi: torch.Tensor) -> str:
+def _pooled_level_layer(model: nn.Module, roi: torch.Tensor) -> str:
     """Name of the FPN output the box head pools ``roi`` (1, 5) from, e.g.
     ``'neck.fpn_convs.3'``: the default layer of :func:`lesion_cam`."""
     extractor = model.roi_head.bbox_roi_extractor
@@ -104,7 +104,7 @@ def lesion_cam(model: nn.Module,
     box = torch.from_numpy(prediction.bbox).float() * scale
     roi = torch.cat([box.new_zeros(1), box])[None].to(inputs.device)
     if module is None:
-        layer = pooled_level_layer(model, roi)
+        layer = _pooled_level_layer(model, roi)
         module = _named_module(model, layer)
     activation, gradient = _layer_gradient(model, inputs, roi, module, layer)
 
