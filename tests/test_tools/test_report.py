@@ -261,3 +261,27 @@ def test_saliency_maps_beside_the_gallery_photos(synthetic_run, tmp_path):
         # JET: blue where the map is 0 (left half), red where it is 1
         left, right = cam[:, :width // 2 - 4].mean((0, 1)), cam[:, width // 2 + 4:].mean((0, 1))
         assert left[0] > left[2] + 20 and right[2] > right[0] + 20
+
+
+def test_tool_draws_the_maps_of_the_run_model(report_tool, synthetic_run, model_files, tmp_path,
+                                              capsys):
+    base = [str(synthetic_run['run_dir']), '--images', str(synthetic_run['img_dir']),
+            '--ci', 'none', '--gallery', '2', '--device', 'cpu']
+    model = ['--cam', str(model_files.config), str(model_files.checkpoint)]
+    out = tmp_path / 'report.html'
+    assert report_tool.main(base + ['--out', str(out)] + model) == 0
+    page = _parse(out)
+    cases = list(page.find_all('figure', **{'class': 'case'}))
+    assert len(cases) == 2 + 1 + 1 + 2  # worst, FN, FP, most confident
+    for case in cases:
+        assert _decoded(case.find('img', **{'class': 'cam'}).attrs['src']).shape == \
+            _decoded(case.find('img').attrs['src']).shape
+
+    bad = tmp_path / 'bad.html'
+    assert report_tool.main(base + ['--out', str(bad), '--cam-layer', 'backbone.layer4']) == 1
+    assert report_tool.main(base + ['--out', str(bad), '--cam-layer', 'x'] + model) == 1
+    err = capsys.readouterr().err.splitlines()
+    assert err[-2:] == ['error: --cam-layer needs --cam',
+                        "error: layer 'x' is not a module of SkinLesionMaskRCNN (see "
+                        "model.named_modules(), e.g. 'backbone.layer4')"]
+    assert not bad.exists()
