@@ -82,6 +82,7 @@ def lesion_cam(model: nn.Module,
             the logit of the box; the model has no benign / malignant output.
         ValueError: the prediction is of an image of another size.
     """
+    _check_malignant_logit(model)
     module = None if layer is None else _named_module(model, layer)
     if pipeline is None:
         pipeline = build_test_pipeline(model.cfg)
@@ -93,8 +94,6 @@ def lesion_cam(model: nn.Module,
                          f'not of this {(height, width)} one')
     if not prediction.detected:
         return np.zeros((height, width), np.float32)
-    if np.isnan(prediction.p_malignant):
-        raise ConfigError('the model has one foreground class: no malignant logit to explain')
     data = pipeline(dict(img=image, img_id=0))
     batch = model.data_preprocessor(
         dict(inputs=[data['inputs']], data_samples=[data['data_samples']]), False)
@@ -125,7 +124,8 @@ def lesion_cam_of(model: nn.Module, cfg: Config,
     """``photo -> map``: :func:`lesion_cam` of ``model`` with the test
     pipeline of ``cfg`` built once, e.g. for the report's galleries. A
     layer that is not a module of the model is a ConfigError now, before a
-    long run."""
+    long run, and so is a model without a malignant logit."""
+    _check_malignant_logit(model)
     if layer is not None:
         _named_module(model, layer)
     return partial(lesion_cam, model, layer=layer, pipeline=build_test_pipeline(cfg))
@@ -141,6 +141,13 @@ def _malignant_logit(model: nn.Module, feats: tuple, roi: torch.Tensor) -> torch
         roi_feats = roi_head.shared_head(roi_feats)
     cls_score, _ = roi_head.bbox_head(roi_feats)
     return cls_score[0, _MALIGNANT]
+
+
+def _check_malignant_logit(model: nn.Module) -> None:
+    num_classes = model.roi_head.bbox_head.num_classes
+    if num_classes != len(ISIC_CLASSES):
+        raise ConfigError(f'the box head has {num_classes} foreground classes, not '
+                          f'{ISIC_CLASSES}: no malignant logit to explain')
 
 
 def _named_module(model: nn.Module, layer: str) -> nn.Module:

@@ -8,9 +8,9 @@ threshold, and galleries of paper Fig. 4 overlays: the worst segmentations
 first, then the false negatives and the false positives of classification
 (malignant is the positive class). Given a saliency function (the model's
 :func:`mmskin.apis.lesion_cam`), every gallery photo also shows its map and
-a gallery of the most confident malignant calls is added. Every figure and photo is embedded as a
-base64 data URI and the page has no script, so it opens offline and can be
-mailed as one file.
+a gallery of the most confident malignant calls is added. Every figure and
+photo is embedded as a base64 data URI and the page has no script, so it
+opens offline and can be mailed as one file.
 
 Inputs are a run folder as ``tools/test.py --isic-out`` writes it
 (``per_image.csv`` and ``masks/``), the photos, and optionally the
@@ -134,7 +134,8 @@ def _overlay_thumbnail(image: np.ndarray, pred_mask: np.ndarray, case: 'GalleryC
 
 def _gallery_case(row: int, per_image: Mapping[str, np.ndarray], run_dir: Path,
                   image_paths: Mapping[str, Path], gt_mask: Optional[GtMaskLoader],
-                  cams: Dict[str, str], saliency: Optional[Saliency]) -> GalleryCase:
+                  cams: Dict[str, Optional[str]],
+                  saliency: Optional[Saliency]) -> GalleryCase:
     """One photo of a gallery; its saliency drawing is kept in ``cams`` by
     image id, since a photo can be in several galleries."""
     image_id = str(per_image['image_id'][row])
@@ -161,7 +162,13 @@ def _gallery_case(row: int, per_image: Mapping[str, np.ndarray], run_dir: Path,
     case.image = _overlay_thumbnail(image, pred_mask, case, box, truth)
     if saliency is not None:
         if image_id not in cams:
-            cams[image_id] = _saliency_thumbnail(image, saliency(image))
+            # A map that cannot be made is noted on its photo: the report
+            # is part of a run's output, which must not be lost for it.
+            try:
+                cams[image_id] = _saliency_thumbnail(image, saliency(image))
+            except ValueError as error:
+                cams[image_id] = None
+                case.note = f'no saliency map: {error}'
         case.cam = cams[image_id]
     return case
 
@@ -238,7 +245,7 @@ def render_report(run_dir: str,
         raise ISICFileError(run_dir / 'masks', 'folder of predicted masks does not exist')
     summary = summarize_run(per_image, positive=positive, n_resamples=n_resamples, seed=seed)
 
-    cams: Dict[str, str] = {}
+    cams: Dict[str, Optional[str]] = {}
 
     def cases(rows):
         return [_gallery_case(row, per_image, run_dir, image_paths, gt_mask, cams, saliency)

@@ -119,3 +119,6 @@ def test_lesion_cam_without_detection_and_bad_layers(tiny_model, photos):
     assert not lesion_cam(tiny_model, image, prediction, layer='neck.fpn_convs.3').any()
     assert not any(m._forward_hooks for m in tiny_model.modules())
     assert all(p.requires_grad for p in tiny_model.parameters())
+    tiny_model.roi_head.bbox_head.num_classes = 1  # e.g. the segmentation-only ablation
+    with pytest.raises(ConfigError, match='1 foreground classes.*no malignant logit'):
+        lesion_cam(tiny_model, image, prediction)
