@@ -78,7 +78,7 @@ def lesion_cam(model: nn.Module,
 
     Raises:
         ConfigError: (a ``ValueError``) the layer is not a module of the
-            model, its output is not a feature map, or it does not lead to
+            model, its output is not a feature map, or it does not reach
             the logit of the box; the model has no benign / malignant output.
         ValueError: the prediction is of an image of another size.
     """
@@ -186,7 +186,7 @@ def _layer_gradient(model: nn.Module, inputs: torch.Tensor, roi: torch.Tensor,
         for param in trainable:
             param.requires_grad_(True)
     if len(outputs) != 1 or not logit.requires_grad:
-        raise ConfigError(f'layer {layer!r} does not lead to the malignant logit of the lesion '
+        raise ConfigError(f'layer {layer!r} does not reach the malignant logit of the lesion '
                           f'box (it runs {len(outputs)} times on the way); a backbone stage '
                           'such as backbone.layer4 does')
     gradient, = torch.autograd.grad(logit, outputs[0])

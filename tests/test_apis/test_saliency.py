@@ -112,7 +112,7 @@ def test_lesion_cam_without_detection_and_bad_layers(tiny_model, photos):
     prediction = _around_lesion(image)
     with pytest.raises(ConfigError, match='does not output a feature map'):
         lesion_cam(tiny_model, image, prediction, layer='roi_head.bbox_head.shared_fcs.0')
-    with pytest.raises(ConfigError, match='does not lead to the malignant logit'):
+    with pytest.raises(ConfigError, match='does not reach the malignant logit'):
         lesion_cam(tiny_model, image, prediction, layer='rpn_head')
     # mmdet's RoI extractor joins the levels it does not pool from with a
     # zero weight: their gradient, and map, are zero.

@@ -240,7 +240,7 @@ def test_saliency_maps_beside_the_gallery_photos(synthetic_run, tmp_path):
     def saliency(image):
         shapes.append(image.shape[:2])
         if len(shapes) == 2:
-            raise ConfigError('layer does not lead to the logit')
+            raise ConfigError('layer does not reach the logit')
         cam = np.zeros(image.shape[:2], np.float32)
         cam[:, image.shape[1] // 2:] = 1.0
         return cam
@@ -260,7 +260,7 @@ def test_saliency_maps_beside_the_gallery_photos(synthetic_run, tmp_path):
         'data-image-id']]
     for case in failed:  # noted on its photo, the report still written
         assert case.find('img', **{'class': 'cam'}) is None
-        assert 'no saliency map: layer does not lead to the logit' in case.text
+        assert 'no saliency map: layer does not reach the logit' in case.text
     for case in cases:
         if case in failed:
             continue
