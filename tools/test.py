@@ -7,7 +7,8 @@ interval (bootstrap over images, DeLong's for AUC; ``--ci none`` turns them
 off). With ``--isic-out DIR`` it also writes the per-image CSV, the
 predicted masks as ISIC-named 0/255 PNGs and the Part 3 submission CSV (see
 docs/evaluation.md), and with ``--report`` the HTML report ``DIR/report.html``
-(photos and ground truth from the test dataset).
+(photos and ground truth from the test dataset); ``--cam`` adds the Grad-CAM
+map of the malignancy call to its galleries (:func:`mmskin.apis.lesion_cam`).
 """
 import argparse
 import os
@@ -15,14 +16,16 @@ import os
 import torch
 from mmdet.engine.hooks.utils import trigger_visualization_hook
 from mmengine.dist import is_main_process
+from mmengine.model import is_model_wrapper
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 import mmskin  # noqa: F401  registers modules and the checkpoint loaders
 from mmskin.apis import (ConfigError, StagedOutputFolder, add_common_args, add_interval_args,
                          add_threads_arg, apply_common_args, apply_cpu_threads,
-                         enable_instance_masks, interval_resamples, load_config, one_line_errors,
-                         parse_tool_args, set_isic_intervals, set_isic_out_dir, staging_dir)
+                         enable_instance_masks, interval_resamples, lesion_cam_of, load_config,
+                         one_line_errors, parse_tool_args, set_isic_intervals, set_isic_out_dir,
+                         staging_dir)
 from mmskin.engine import init_cpu_distributed
 from mmskin.evaluation.metrics import AtomicDumpDetResults
 from mmskin.utils import check_writable_dir, trust_checkpoint
@@ -40,6 +43,14 @@ def parse_args():
     parser.add_argument(
         '--report', action='store_true',
         help='write the HTML report of the run into the --isic-out folder')
+    parser.add_argument(
+        '--cam', action='store_true',
+        help="show the Grad-CAM map of the malignant logit of each gallery photo's lesion box "
+        'in the report, and a gallery of the most confident malignant calls')
+    parser.add_argument(
+        '--cam-layer',
+        help='module the maps explain, e.g. backbone.layer4 (default: the FPN output the '
+        "lesion's box is pooled from)")
     parser.add_argument('--out', help='dump raw predictions to a pickle file')
     parser.add_argument('--show', action='store_true', help='show prediction results')
     parser.add_argument(
@@ -61,6 +72,10 @@ def main():
             raise ConfigError(f'checkpoint file {args.checkpoint} does not exist')
         if args.report and not args.isic_out:
             raise ConfigError('--report needs --isic-out: the report is written from its files')
+        if args.cam and not args.report:
+            raise ConfigError('--cam needs --report: the maps are shown in the report')
+        if args.cam_layer and not args.cam:
+            raise ConfigError('--cam-layer needs --cam')
         if args.out is not None and not args.out.endswith(('.pkl', '.pickle')):
             raise ConfigError(f'--out {args.out}: the dump file must end in .pkl')
         cfg.load_from = args.checkpoint
@@ -87,6 +102,11 @@ def main():
         if args.show or args.show_dir:
             cfg = trigger_visualization_hook(cfg, args)
         runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
+        saliency = None
+        if args.cam:
+            # The model the run loads its checkpoint into.
+            model = runner.model.module if is_model_wrapper(runner.model) else runner.model
+            saliency = lesion_cam_of(model, cfg, args.cam_layer)
         if args.out is not None:
             runner.test_evaluator.metrics.append(AtomicDumpDetResults(out_file_path=args.out))
         if args.isic_out:
@@ -95,7 +115,7 @@ def main():
                 if args.report and is_main_process():
                     # Part of the run's output: committed with it, or not at all.
                     write_test_report(cfg, runner.test_dataloader.dataset, str(staging),
-                                      n_resamples)
+                                      n_resamples, saliency=saliency)
             if args.report and is_main_process():
                 runner.logger.info(f'report: {os.path.join(args.isic_out, REPORT_NAME)}')
         else:

@@ -21,6 +21,7 @@ from mmskin.utils import MASK_SUFFIXES, ISICFileError, find_mask, read_image, re
 from .model import build_test_pipeline
 from .predict import predict_lesion
 from .result_writer import LesionResultWriter
+from .saliency import lesion_cam
 
 
 @dataclass
@@ -47,7 +48,9 @@ def run_inference(model: nn.Module,
                   out_dir: Union[str, Path],
                   gt_dir: Optional[Union[str, Path]] = None,
                   progress: bool = True,
-                  report: Callable[[str], None] = _report_stderr) -> InferenceSummary:
+                  report: Callable[[str], None] = _report_stderr,
+                  cam: bool = False,
+                  cam_layer: Optional[str] = None) -> InferenceSummary:
     """Predict the lesion of every image and write the results.
 
     A file that is not a usable image is reported (one line naming it and
@@ -69,6 +72,10 @@ def run_inference(model: nn.Module,
             image without a usable one is reported and drawn without it.
         progress: show a progress bar when there are several images.
         report: receives the report lines (default: stderr, under the bar).
+        cam: also write each image's saliency map (:func:`lesion_cam`).
+        cam_layer: the layer the map explains (``layer`` of
+            :func:`lesion_cam`; default: the FPN output the box is pooled
+            from).
     """
     if gt_dir is not None and not Path(gt_dir).is_dir():
         raise ISICFileError(gt_dir, 'ground-truth mask folder does not exist')
@@ -94,8 +101,10 @@ def run_inference(model: nn.Module,
             gt_mask = None
             if gt_dir is not None:
                 gt_mask = _ground_truth(gt_dir, path, image.shape[:2], summary, report)
+            prediction = predict_lesion(model, image, pipeline)
+            saliency = lesion_cam(model, image, prediction, cam_layer, pipeline) if cam else None
             try:
-                writer.write(path.name, image, predict_lesion(model, image, pipeline), gt_mask)
+                writer.write(path.name, image, prediction, gt_mask, saliency)
             except ISICFileError as err:
                 summary.failed.append((path, err.problem))
                 report(f'skipped {err}')

@@ -6,9 +6,11 @@ per-image JA histogram, the reliability diagram of ``p_malignant`` with its
 expected calibration error and Brier score, the confusion matrix at the
 threshold, and galleries of paper Fig. 4 overlays: the worst segmentations
 first, then the false negatives and the false positives of classification
-(malignant is the positive class). Every figure and photo is embedded as a
-base64 data URI and the page has no script, so it opens offline and can be
-mailed as one file.
+(malignant is the positive class). Given a saliency function (the model's
+:func:`mmskin.apis.lesion_cam`), every gallery photo also shows its map and
+a gallery of the most confident malignant calls is added. Every figure and
+photo is embedded as a base64 data URI and the page has no script, so it
+opens offline and can be mailed as one file.
 
 Inputs are a run folder as ``tools/test.py --isic-out`` writes it
 (``per_image.csv`` and ``masks/``), the photos, and optionally the
@@ -34,6 +36,7 @@ from mmskin.utils import (ISIC_CLASSES, ISICFileError, index_masks, list_images,
 from .isic_plots import (figure_png, ja_histogram_figure, pr_figure, reliability_figure,
                          roc_figure)
 from .lesion_overlay import draw_lesion_overlay
+from .saliency_overlay import draw_saliency
 
 #: Photos shown in each gallery by default.
 GALLERY_SIZE = 24
@@ -41,6 +44,8 @@ GALLERY_SIZE = 24
 THUMBNAIL_SIDE = 320
 
 GtMaskLoader = Callable[[str], Optional[np.ndarray]]
+#: A photo (BGR uint8) -> its saliency map (float (H, W) in [0, 1]).
+Saliency = Callable[[np.ndarray], np.ndarray]
 
 
 def _data_uri(data: bytes, mime: str) -> str:
@@ -84,16 +89,38 @@ class GalleryCase:
     detected: bool
     image: Optional[str]
     note: str = ''
+    cam: Optional[str] = None
+
+
+def _thumbnail_size(image: np.ndarray) -> tuple:
+    """``(scale, (width, height))`` of an image drawn at gallery size."""
+    height, width = image.shape[:2]
+    scale = THUMBNAIL_SIDE / max(height, width)
+    return scale, (max(1, round(width * scale)), max(1, round(height * scale)))
+
+
+def _resize(image: np.ndarray, scale: float, size: tuple) -> np.ndarray:
+    return cv2.resize(image, size, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
+
+
+def _jpeg_uri(image: np.ndarray) -> str:
+    _, encoded = cv2.imencode('.jpg', image, [cv2.IMWRITE_JPEG_QUALITY, 85])
+    return _data_uri(encoded.tobytes(), 'image/jpeg')
+
+
+def _saliency_thumbnail(image: np.ndarray, cam: np.ndarray) -> str:
+    """The saliency map drawn at gallery size, as a JPEG data URI."""
+    scale, size = _thumbnail_size(image)
+    return _jpeg_uri(draw_saliency(_resize(image, scale, size),
+                                   np.clip(_resize(cam, scale, size), 0.0, 1.0)))
 
 
 def _overlay_thumbnail(image: np.ndarray, pred_mask: np.ndarray, case: 'GalleryCase',
                        box: Optional[List[float]], gt_mask: Optional[np.ndarray]) -> str:
     """The Fig. 4 overlay drawn at gallery size (so lines and caption have the
     same size on every photo), as a JPEG data URI."""
-    height, width = image.shape[:2]
-    scale = THUMBNAIL_SIDE / max(height, width)
-    size = (max(1, round(width * scale)), max(1, round(height * scale)))
-    image = cv2.resize(image, size, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
+    scale, size = _thumbnail_size(image)
+    image = _resize(image, scale, size)
 
     def resize_mask(mask):
         return cv2.resize(mask.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST) > 0
@@ -102,12 +129,15 @@ def _overlay_thumbnail(image: np.ndarray, pred_mask: np.ndarray, case: 'GalleryC
         image, resize_mask(pred_mask), case.p_malignant, case.pred_label,
         None if box is None else [v * scale for v in box],
         None if gt_mask is None else resize_mask(gt_mask))
-    _, encoded = cv2.imencode('.jpg', overlay, [cv2.IMWRITE_JPEG_QUALITY, 85])
-    return _data_uri(encoded.tobytes(), 'image/jpeg')
+    return _jpeg_uri(overlay)
 
 
 def _gallery_case(row: int, per_image: Mapping[str, np.ndarray], run_dir: Path,
-                  image_paths: Mapping[str, Path], gt_mask: Optional[GtMaskLoader]) -> GalleryCase:
+                  image_paths: Mapping[str, Path], gt_mask: Optional[GtMaskLoader],
+                  cams: Dict[str, Optional[str]],
+                  saliency: Optional[Saliency]) -> GalleryCase:
+    """One photo of a gallery; its saliency drawing is kept in ``cams`` by
+    image id, since a photo can be in several galleries."""
     image_id = str(per_image['image_id'][row])
     case = GalleryCase(image_id, int(per_image['gt_label'][row]),
                        int(per_image['pred_label'][row]), float(per_image['p_malignant'][row]),
@@ -130,6 +160,16 @@ def _gallery_case(row: int, per_image: Mapping[str, np.ndarray], run_dir: Path,
     if truth is not None and truth.shape != pred_mask.shape:
         case.note, truth = 'ground-truth mask of another size: not drawn', None
     case.image = _overlay_thumbnail(image, pred_mask, case, box, truth)
+    if saliency is not None:
+        if image_id not in cams:
+            # A map that cannot be made is noted on its photo: the report
+            # is part of a run's output, which must not be lost for it.
+            try:
+                cams[image_id] = _saliency_thumbnail(image, saliency(image))
+            except ValueError as error:
+                cams[image_id] = None
+                case.note = f'no saliency map: {error}'
+        case.cam = cams[image_id]
     return case
 
 
@@ -184,7 +224,8 @@ def render_report(run_dir: str,
                   gallery_size: int = GALLERY_SIZE,
                   positive: str = 'malignant',
                   n_resamples: int = N_RESAMPLES,
-                  seed: int = 0) -> str:
+                  seed: int = 0,
+                  saliency: Optional[Saliency] = None) -> str:
     """The HTML page of the run in ``run_dir``.
 
     Args:
@@ -194,6 +235,9 @@ def render_report(run_dir: str,
         gallery_size: photos in each gallery.
         positive: positive class of the classification scores.
         n_resamples, seed: of the bootstrap intervals (0: none).
+        saliency: the saliency map of a photo, e.g. the model's
+            :func:`mmskin.apis.lesion_cam`: drawn beside each gallery photo,
+            and the galleries end with the most confident malignant calls.
     """
     run_dir = Path(run_dir)
     per_image = read_per_image(str(run_dir / 'per_image.csv'))
@@ -201,8 +245,10 @@ def render_report(run_dir: str,
         raise ISICFileError(run_dir / 'masks', 'folder of predicted masks does not exist')
     summary = summarize_run(per_image, positive=positive, n_resamples=n_resamples, seed=seed)
 
+    cams: Dict[str, Optional[str]] = {}
+
     def cases(rows):
-        return [_gallery_case(row, per_image, run_dir, image_paths, gt_mask)
+        return [_gallery_case(row, per_image, run_dir, image_paths, gt_mask, cams, saliency)
                 for row in rows[:gallery_size]]
 
     ja = per_image['JA']
@@ -223,6 +269,12 @@ def render_report(run_dir: str,
         p = per_image['p_malignant'][labelled]
         calibration = dict(ece=f'{expected_calibration_error(is_malignant, p):.4f}',
                            brier=f'{brier_score(is_malignant, p):.4f}')
+    if saliency is not None:
+        p_all = per_image['p_malignant']
+        called = np.flatnonzero(p_all > summary.threshold)  # NaN is never called
+        confident = called[np.argsort(-p_all[called], kind='stable')].tolist()
+        galleries.append(dict(id='most-confident', total=len(confident), cases=cases(confident),
+                              title='Most confident malignant calls (highest p(malignant) first)'))
     environment = Environment(
         loader=FileSystemLoader(osp.join(osp.dirname(__file__), 'templates')),
         autoescape=select_autoescape(['html']))
@@ -234,7 +286,7 @@ def render_report(run_dir: str,
         confusion=None if summary.confusion is None else dict(
             zip(('TP', 'FP', 'FN', 'TN'), summary.confusion.tolist())),
         calibration=calibration, figures=_figures(per_image, summary), galleries=galleries,
-        label_names=ISIC_CLASSES,
+        label_names=ISIC_CLASSES, saliency=saliency is not None,
         missing_photos=len(set(per_image['image_id'].tolist()) - set(image_paths)))
 
 

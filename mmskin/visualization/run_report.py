@@ -13,7 +13,7 @@ import numpy as np
 from mmengine.config import Config
 
 from mmskin.utils import decode_segmentation
-from mmskin.visualization.report import GtMaskLoader, write_report
+from mmskin.visualization.report import GtMaskLoader, Saliency, write_report
 
 #: File name of the report in the ``--isic-out`` folder.
 REPORT_NAME = 'report.html'
@@ -55,9 +55,11 @@ def _positive_class(cfg: Config) -> str:
 
 
 def write_test_report(cfg: Config, dataset, isic_out: str, n_resamples: int,
-                      seed: int = 0) -> str:
+                      seed: int = 0, saliency: Optional[Saliency] = None) -> str:
     """Write ``isic_out/report.html`` for the run the ISIC metrics just wrote
-    into ``isic_out``; returns its path."""
+    into ``isic_out``, with the saliency maps of ``saliency`` if given
+    (:func:`~mmskin.visualization.report.render_report`); returns its path."""
     photos, gt_mask = dataset_sources(dataset)
     return write_report(osp.join(isic_out, REPORT_NAME), isic_out, photos, gt_mask=gt_mask,
-                        positive=_positive_class(cfg), n_resamples=n_resamples, seed=seed)
+                        positive=_positive_class(cfg), n_resamples=n_resamples, seed=seed,
+                        saliency=saliency)

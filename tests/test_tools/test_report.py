@@ -16,6 +16,8 @@ from mmskin.evaluation.intervals import (classification_intervals, format_interv
                                          segmentation_intervals)
 from mmskin.evaluation import read_per_image
 from mmskin.evaluation.statistics import brier_score, expected_calibration_error
+from mmskin.apis import ConfigError
+from mmskin.visualization.report import find_images, write_report
 
 from .conftest import write_per_image_csv
 
@@ -226,3 +228,70 @@ def test_segmentation_only_run_and_bad_input(report_tool, synthetic_run, tmp_pat
         assert report_tool.main(args + ['--out', str(tmp_path / 'x.html')]) == 1
         err = capsys.readouterr().err.strip()
         assert err.startswith(f'error: {message}') and len(err.splitlines()) == 1, err
+
+
+def test_saliency_maps_beside_the_gallery_photos(synthetic_run, tmp_path):
+    """With a saliency function every gallery photo shows its map, once
+    computed per photo, and the most confident malignant calls get a gallery."""
+    data = read_per_image(str(synthetic_run['run_dir'] / 'per_image.csv'))
+    photos = find_images(str(synthetic_run['img_dir']), data['image_id'].tolist())
+    shapes = []
+
+    def saliency(image):
+        shapes.append(image.shape[:2])
+        if len(shapes) == 2:
+            raise ConfigError('layer does not reach the logit')
+        cam = np.zeros(image.shape[:2], np.float32)
+        cam[:, image.shape[1] // 2:] = 1.0
+        return cam
+
+    out = tmp_path / 'report.html'
+    write_report(str(out), str(synthetic_run['run_dir']), photos, n_resamples=0,
+                 saliency=saliency)
+    page = _parse(out)
+    confident = _gallery(page, 'most-confident')
+    called = np.flatnonzero(data['p_malignant'] > 0.5)
+    assert [c.attrs['data-image-id'] for c in confident] == \
+        data['image_id'][called[np.argsort(-data['p_malignant'][called])]].tolist()
+    cases = [case for gallery in ('worst-segmentations', 'false-negatives', 'false-positives')
+             for case in _gallery(page, gallery)] + confident
+    assert len(shapes) == len({c.attrs['data-image-id'] for c in cases}) < len(cases)
+    failed = [case for case in cases if case.attrs['data-image-id'] == cases[1].attrs[
+        'data-image-id']]
+    for case in failed:  # noted on its photo, the report still written
+        assert case.find('img', **{'class': 'cam'}) is None
+        assert 'no saliency map: layer does not reach the logit' in case.text
+    for case in cases:
+        if case in failed:
+            continue
+        photo = _decoded(case.find('img').attrs['src'])
+        cam = _decoded(case.find('img', **{'class': 'cam'}).attrs['src'])
+        assert cam.shape == photo.shape
+        width = cam.shape[1]
+        # JET: blue where the map is 0 (left half), red where it is 1
+        left, right = cam[:, :width // 2 - 4].mean((0, 1)), cam[:, width // 2 + 4:].mean((0, 1))
+        assert left[0] > left[2] + 20 and right[2] > right[0] + 20
+
+
+def test_tool_draws_the_maps_of_the_run_model(report_tool, synthetic_run, model_files, tmp_path,
+                                              capsys):
+    base = [str(synthetic_run['run_dir']), '--images', str(synthetic_run['img_dir']),
+            '--ci', 'none', '--gallery', '2', '--device', 'cpu']
+    model = ['--cam', str(model_files.config), str(model_files.checkpoint)]
+    out = tmp_path / 'report.html'
+    assert report_tool.main(base + ['--out', str(out)] + model) == 0
+    page = _parse(out)
+    cases = list(page.find_all('figure', **{'class': 'case'}))
+    assert len(cases) == 2 + 1 + 1 + 2  # worst, FN, FP, most confident
+    for case in cases:
+        assert _decoded(case.find('img', **{'class': 'cam'}).attrs['src']).shape == \
+            _decoded(case.find('img').attrs['src']).shape
+
+    bad = tmp_path / 'bad.html'
+    assert report_tool.main(base + ['--out', str(bad), '--cam-layer', 'backbone.layer4']) == 1
+    assert report_tool.main(base + ['--out', str(bad), '--cam-layer', 'x'] + model) == 1
+    err = capsys.readouterr().err.splitlines()
+    assert err[-2:] == ['error: --cam-layer needs --cam',
+                        "error: layer 'x' is not a module of SkinLesionMaskRCNN (see "
+                        "model.named_modules(), e.g. 'backbone.layer4')"]
+    assert not bad.exists()

@@ -74,3 +74,26 @@ def test_test_tool_prints_intervals_and_writes_the_report(tiny_coco, make_cpu_cf
     assert result.stderr.strip().splitlines()[-1] == (
         'error: --report needs --isic-out: the report is written from its files')
     assert 'Traceback' not in result.stderr
+
+
+def test_test_tool_report_with_saliency_maps(tiny_coco, make_cpu_cfg, tmp_path):
+    _, config, checkpoint = _tiny_model(tiny_coco, make_cpu_cfg, tmp_path)
+    out = tmp_path / 'isic_out'
+    base = [sys.executable, str(TOOL), str(config), str(checkpoint), '--work-dir',
+            str(tmp_path / 'work'), '--isic-out', str(out), '--ci', 'none']
+    result = subprocess.run(base + ['--report', '--cam', '--cam-layer', 'backbone.layer3'],
+                            capture_output=True, text=True, timeout=600, cwd=REPO)
+    assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
+    html = (out / 'report.html').read_text()
+    cases = re.findall(r'<figure class="case" data-image-id="([^"]+)"', html)
+    maps = re.findall(r'<img class="cam" alt="saliency of (ISIC_\d+)" src="data:image/jpeg;', html)
+    assert maps == cases and 'data-gallery="most-confident"' in html
+
+    for flags, problem in ((['--cam'], '--cam needs --report: the maps are shown in the report'),
+                           (['--report', '--cam', '--cam-layer', 'neck.fpn9'],
+                            "layer 'neck.fpn9' is not a module of SkinLesionMaskRCNN")):
+        result = subprocess.run(base + flags, capture_output=True, text=True, timeout=300,
+                                cwd=REPO)
+        assert result.returncode == 1 and 'Traceback' not in result.stderr
+        assert result.stderr.strip().splitlines()[-1].startswith(f'error: {problem}')
+    assert (out / 'report.html').read_text() == html, 'a failed run must leave the report'
