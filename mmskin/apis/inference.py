@@ -17,6 +17,7 @@ import numpy as np
 import torch.nn as nn
 from tqdm import tqdm
 
+from mmskin.analysis.abcd import abcd_features
 from mmskin.utils import MASK_SUFFIXES, ISICFileError, find_mask, read_image, read_mask
 from .model import build_test_pipeline
 from .predict import predict_lesion
@@ -47,7 +48,8 @@ def run_inference(model: nn.Module,
                   out_dir: Union[str, Path],
                   gt_dir: Optional[Union[str, Path]] = None,
                   progress: bool = True,
-                  report: Callable[[str], None] = _report_stderr) -> InferenceSummary:
+                  report: Callable[[str], None] = _report_stderr,
+                  abcd: bool = False) -> InferenceSummary:
     """Predict the lesion of every image and write the results.
 
     A file that is not a usable image is reported (one line naming it and
@@ -69,13 +71,15 @@ def run_inference(model: nn.Module,
             image without a usable one is reported and drawn without it.
         progress: show a progress bar when there are several images.
         report: receives the report lines (default: stderr, under the bar).
+        abcd: also write the ABCD features of each predicted lesion
+            (:func:`mmskin.analysis.abcd.abcd_features`) in ``predictions.csv``.
     """
     if gt_dir is not None and not Path(gt_dir).is_dir():
         raise ISICFileError(gt_dir, 'ground-truth mask folder does not exist')
     pipeline = build_test_pipeline(model.cfg)
     summary = InferenceSummary()
     first_of_stem = {}
-    with LesionResultWriter(out_dir) as writer:
+    with LesionResultWriter(out_dir, abcd=abcd) as writer:
         for path in tqdm(images, unit='img', disable=not progress or len(images) < 2):
             path = Path(path)
             if path.stem in first_of_stem:
@@ -95,7 +99,9 @@ def run_inference(model: nn.Module,
             if gt_dir is not None:
                 gt_mask = _ground_truth(gt_dir, path, image.shape[:2], summary, report)
             try:
-                writer.write(path.name, image, predict_lesion(model, image, pipeline), gt_mask)
+                pred = predict_lesion(model, image, pipeline)
+                features = abcd_features(image, pred.mask) if abcd else None
+                writer.write(path.name, image, pred, gt_mask, features)
             except ISICFileError as err:
                 summary.failed.append((path, err.problem))
                 report(f'skipped {err}')
