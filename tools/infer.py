@@ -1,7 +1,8 @@
 """Run a trained model on new photos and write what paper Fig. 4 shows.
 
-    python tools/infer.py CONFIG CHECKPOINT INPUT --out-dir DIR [--gt-masks DIR] [--abcd] \
-        [--device cpu|cuda:0] [--cpu-threads N] [--cfg-options KEY=VALUE ...]
+    python tools/infer.py CONFIG CHECKPOINT INPUT --out-dir DIR [--gt-masks DIR] \
+        [--cam [--cam-layer NAME]] [--abcd] [--device cpu|cuda:0] [--cpu-threads N]
+        [--cfg-options KEY=VALUE ...]
 
 INPUT is one image or a folder of JPEG/PNG photos of any size. DIR receives
 ``predictions.csv`` (image, p_malignant, label, score, box x0 y0 x1 y1, lesion
@@ -9,7 +10,9 @@ area in pixels, detected; with ``--abcd`` also the ABCD features of the
 predicted lesion: asymmetry, border, colours, diameter),
 ``masks/<stem>_segmentation.png`` (0/255, the photo's size) and
 ``overlays/<stem>.jpg`` (predicted contour red, ground truth black with
-``--gt-masks``, box, class and probability). Files that are
+``--gt-masks``, box, class and probability); with ``--cam`` also
+``cams/<stem>.jpg``, the Grad-CAM map of the malignancy call drawn on the
+photo (:func:`mmskin.apis.lesion_cam`). Files that are
 not usable images are reported and skipped; the exit status is then 1.
 """
 import argparse
@@ -18,8 +21,8 @@ from typing import List, Optional
 
 import torch
 
-from mmskin.apis import (add_cfg_options_arg, add_threads_arg, apply_cpu_threads, init_lesion_model,
-                         one_line_errors, run_inference)
+from mmskin.apis import (ConfigError, add_cfg_options_arg, add_threads_arg, apply_cpu_threads,
+                         init_lesion_model, one_line_errors, run_inference)
 from mmskin.utils import check_writable_dir, list_images
 
 
@@ -34,6 +37,14 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         '--gt-masks',
         help='folder of ground-truth masks <stem>_segmentation.png (or _Segmentation.png), '
         'drawn in black on the overlays')
+    parser.add_argument(
+        '--cam', action='store_true',
+        help='also write cams/<stem>.jpg, the Grad-CAM map of the malignant logit of the '
+        "lesion's box drawn on the photo")
+    parser.add_argument(
+        '--cam-layer',
+        help='module the map explains, e.g. backbone.layer4 (default: the FPN output the '
+        "lesion's box is pooled from)")
     parser.add_argument(
         '--abcd', action='store_true',
         help='also write the ABCD features of each predicted lesion (asymmetry, border, colours, '
@@ -52,12 +63,14 @@ def main(argv: Optional[List[str]] = None) -> int:
     # one line naming the file, exit 1; interrupted, the images finished are
     # kept whole (mmskin.apis.LesionResultWriter).
     with one_line_errors():
+        if args.cam_layer and not args.cam:
+            raise ConfigError('--cam-layer needs --cam')
         images = list_images(args.input)
         check_writable_dir(args.out_dir, 'output folder')
         apply_cpu_threads(args.cpu_threads, args.device)
         model = init_lesion_model(args.config, args.checkpoint, args.device, args.cfg_options)
-        summary = run_inference(model, images, args.out_dir, gt_dir=args.gt_masks,
-                                abcd=args.abcd)
+        summary = run_inference(model, images, args.out_dir, gt_dir=args.gt_masks, cam=args.cam,
+                                cam_layer=args.cam_layer, abcd=args.abcd)
     gt_note = (f', ground truth not drawn for {len(summary.gt_problems)}'
                if summary.gt_problems else '')
     print(f'processed {summary.processed}, failed {len(summary.failed)}{gt_note} '

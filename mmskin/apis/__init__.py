@@ -9,6 +9,7 @@ from .inference import InferenceSummary, run_inference
 from .model import build_test_pipeline, init_lesion_model
 from .predict import LesionPrediction, predict_lesion
 from .result_writer import LesionResultWriter
+from .saliency import lesion_cam
 from .signals import sigterm_as_interrupt
 from .staged_output import StagedOutputFolder, staging_dir
 from .threads import SINGLE_THREAD_MAX_CPUS, apply_cpu_threads
@@ -19,6 +20,7 @@ __all__ = [
     'enable_instance_masks', 'load_config', 'resolve_resume', 'set_isic_intervals',
     'set_isic_out_dir', 'REPORTED_ERRORS', 'ConfigError', 'one_line_errors', 'report_line',
     'InferenceSummary', 'run_inference', 'build_test_pipeline', 'init_lesion_model',
-    'LesionPrediction', 'predict_lesion', 'LesionResultWriter', 'sigterm_as_interrupt',
-    'StagedOutputFolder', 'staging_dir', 'SINGLE_THREAD_MAX_CPUS', 'apply_cpu_threads'
+    'LesionPrediction', 'predict_lesion', 'LesionResultWriter', 'lesion_cam',
+    'sigterm_as_interrupt', 'StagedOutputFolder', 'staging_dir', 'SINGLE_THREAD_MAX_CPUS',
+    'apply_cpu_threads'
 ]

@@ -22,6 +22,7 @@ from mmskin.utils import MASK_SUFFIXES, ISICFileError, find_mask, read_image, re
 from .model import build_test_pipeline
 from .predict import predict_lesion
 from .result_writer import LesionResultWriter
+from .saliency import lesion_cam
 
 
 @dataclass
@@ -49,6 +50,8 @@ def run_inference(model: nn.Module,
                   gt_dir: Optional[Union[str, Path]] = None,
                   progress: bool = True,
                   report: Callable[[str], None] = _report_stderr,
+                  cam: bool = False,
+                  cam_layer: Optional[str] = None,
                   abcd: bool = False) -> InferenceSummary:
     """Predict the lesion of every image and write the results.
 
@@ -71,6 +74,10 @@ def run_inference(model: nn.Module,
             image without a usable one is reported and drawn without it.
         progress: show a progress bar when there are several images.
         report: receives the report lines (default: stderr, under the bar).
+        cam: also write each image's saliency map (:func:`lesion_cam`).
+        cam_layer: the layer the map explains (``layer`` of
+            :func:`lesion_cam`; default: the FPN output the box is pooled
+            from).
         abcd: also write the ABCD features of each predicted lesion
             (:func:`mmskin.analysis.abcd.abcd_features`) in ``predictions.csv``.
     """
@@ -98,10 +105,11 @@ def run_inference(model: nn.Module,
             gt_mask = None
             if gt_dir is not None:
                 gt_mask = _ground_truth(gt_dir, path, image.shape[:2], summary, report)
+            prediction = predict_lesion(model, image, pipeline)
+            saliency = lesion_cam(model, image, prediction, cam_layer, pipeline) if cam else None
+            features = abcd_features(image, prediction.mask) if abcd else None
             try:
-                pred = predict_lesion(model, image, pipeline)
-                features = abcd_features(image, pred.mask) if abcd else None
-                writer.write(path.name, image, pred, gt_mask, features)
+                writer.write(path.name, image, prediction, gt_mask, saliency, features)
             except ISICFileError as err:
                 summary.failed.append((path, err.problem))
                 report(f'skipped {err}')

@@ -12,13 +12,14 @@ import numpy as np
 from mmskin.evaluation import ABCD_COLUMNS, LESION_COLUMNS, prediction_columns
 from mmskin.utils import (ISICFileError, check_image_id, dump_json_atomic, mask_file_name,
                           write_bytes_atomic, write_csv_atomic)
-from mmskin.visualization import draw_lesion_overlay
+from mmskin.visualization import draw_lesion_overlay, draw_saliency
 from .predict import LesionPrediction
 
 #: Suffix of an image's mask or overlay written but not yet committed.
 PENDING_SUFFIX = '.pending'
 #: Name of the record of the image being committed, in ``out_dir``.
 JOURNAL_NAME = '.predictions.journal.json'
+_JPEG_PARAMS = (cv2.IMWRITE_JPEG_QUALITY, 95)
 
 
 def _encode(path: Path, image: np.ndarray, params=()) -> bytes:
@@ -53,10 +54,15 @@ class LesionResultWriter:
       written without them get empty cells there;
     * ``masks/<stem>_segmentation.png``: the mask, 0/255, one channel, at
       the image's size (the ISIC ground-truth format);
-    * ``overlays/<stem>.jpg``: the Fig. 4 style drawing.
+    * ``overlays/<stem>.jpg``: the Fig. 4 style drawing;
+    * ``cams/<stem>.jpg``: with a saliency map, the map drawn on the photo
+      (:func:`~mmskin.visualization.draw_saliency`); a folder of its own, so
+      that no image's name can be another's map. Written without one, an
+      image loses the map of an earlier run, which would no longer explain
+      its prediction.
 
-    An image's three outputs appear together or not at all. Its mask and
-    overlay are first written as hidden ``.pending`` files; then
+    An image's outputs appear together or not at all. Its mask and
+    overlay (and map) are first written as hidden ``.pending`` files; then
     ``predictions.csv`` is rewritten with its row (atomically: this is the
     commit); then the pending files take their names. A journal
     (:data:`JOURNAL_NAME`, written before the commit) records the image and
@@ -79,6 +85,7 @@ class LesionResultWriter:
         self.out_dir = Path(out_dir)
         self.mask_dir = self.out_dir / 'masks'
         self.overlay_dir = self.out_dir / 'overlays'
+        self.cam_dir = self.out_dir / 'cams'  # made by the first map written
         self.mask_dir.mkdir(parents=True, exist_ok=True)
         self.overlay_dir.mkdir(parents=True, exist_ok=True)
         self.csv_path = self.out_dir / 'predictions.csv'
@@ -106,26 +113,34 @@ class LesionResultWriter:
                 for row in lines[1:] if len(row) == width}
 
     def write(self, image_name: str, image: np.ndarray, pred: LesionPrediction,
-              gt_mask: Optional[np.ndarray] = None,
+              gt_mask: Optional[np.ndarray] = None, cam: Optional[np.ndarray] = None,
               features: Optional[Mapping[str, float]] = None) -> None:
-        """Write the mask, the overlay and the CSV row of one image, with
-        its ABCD ``features`` when the file has their columns."""
+        """Write the mask, the overlay, the saliency map ``cam`` (float (H, W)
+        in [0, 1], e.g. :func:`~mmskin.apis.lesion_cam`) if given, and the
+        CSV row of one image, with its ABCD ``features`` when the file has
+        their columns."""
         if pred.mask.shape != image.shape[:2]:
             raise ValueError(f'{image_name}: predicted mask is {pred.mask.shape}, expected the '
                              f'image size {image.shape[:2]}')
         stem = check_image_id(Path(image_name).stem, image_name)
         mask_path = self.mask_dir / mask_file_name(stem)
         overlay_path = self.overlay_dir / f'{stem}.jpg'
+        cam_path = self.cam_dir / f'{stem}.jpg'
         overlay = draw_prediction(image, pred, gt_mask)
         contents = {
             mask_path: encode_mask_png(pred.mask),
-            overlay_path: _encode(overlay_path, overlay, (cv2.IMWRITE_JPEG_QUALITY, 95)),
+            overlay_path: _encode(overlay_path, overlay, _JPEG_PARAMS),
         }
+        if cam is not None:
+            self.cam_dir.mkdir(exist_ok=True)
+            contents[cam_path] = _encode(cam_path, draw_saliency(image, cam), _JPEG_PARAMS)
         moves = []
         for path, data in contents.items():
             pending = path.with_name(f'.{path.name}{PENDING_SUFFIX}')
             write_bytes_atomic(pending, data)
             moves.append((str(pending), str(path)))
+        if cam is None:
+            moves.append((None, str(cam_path)))
         row = pred.to_record(stem).cells(features)
         row += [''] * (len(self.columns) - len(row))
         dump_json_atomic(dict(image_id=stem, row=row, moves=moves), self.journal)
@@ -135,9 +150,14 @@ class LesionResultWriter:
         self._rows = rows
         self._finish(moves)
 
-    def _finish(self, moves: List[List[str]]) -> None:
+    def _finish(self, moves: List[List[Optional[str]]]) -> None:
+        """Put the pending files in place; a move from None removes an
+        earlier run's file that the committed row no longer goes with."""
         for pending, final in moves:
-            if os.path.exists(pending):
+            if pending is None:
+                if os.path.exists(final):
+                    os.remove(final)
+            elif os.path.exists(pending):
                 os.replace(pending, final)
         self.journal.unlink()
 
@@ -155,7 +175,9 @@ class LesionResultWriter:
                 self._finish(moves)
             else:
                 self.journal.unlink()
-        for folder in (self.out_dir, self.mask_dir, self.overlay_dir):
+        for folder in (self.out_dir, self.mask_dir, self.overlay_dir, self.cam_dir):
+            if not folder.is_dir():
+                continue
             for leftover in folder.iterdir():
                 if leftover.name.startswith('.') and leftover.name.endswith(
                         (PENDING_SUFFIX, '.tmp')) and leftover.is_file():

@@ -2,6 +2,7 @@
 or not at all; earlier rows are kept, re-processed ones replaced."""
 import csv
 
+import cv2
 import numpy as np
 import pytest
 
@@ -9,6 +10,7 @@ from mmskin.apis import LesionPrediction, LesionResultWriter
 from mmskin.apis import result_writer
 from mmskin.evaluation import ABCD_COLUMNS, LESION_COLUMNS, prediction_columns, read_lesion_csv
 from mmskin.utils import ISICFileError
+from mmskin.visualization import draw_saliency
 
 
 def _prediction(p_malignant: float, h: int = 20, w: int = 30) -> LesionPrediction:
@@ -141,3 +143,28 @@ def test_abcd_columns_are_kept_once_written_and_read_either_way(tmp_path):
     columns = read_lesion_csv(tmp_path / 'predictions.csv', prediction_columns(abcd=True))
     assert list(columns['p_malignant']) == [0.2, 0.3, 0.4]
     assert np.isnan(columns['compactness'][[0, 2]]).all() and columns['compactness'][1] == 0.5
+
+
+def test_a_saliency_map_goes_with_its_row(tmp_path, monkeypatch):
+    """The map is written with its image's outputs; an image written again
+    without one loses the earlier map, also when killed after the commit."""
+    cam = np.zeros((20, 30), np.float32)
+    cam[:, 15:] = 1.0
+    with LesionResultWriter(tmp_path) as writer:
+        writer.write('a.jpg', _image(), _prediction(0.2), cam=cam)
+        writer.write('b.jpg', _image(), _prediction(0.3), cam=cam)
+    drawn = cv2.imread(str(tmp_path / 'cams' / 'a.jpg'))
+    expected = draw_saliency(_image(), cam)
+    for side in (np.s_[:, :10], np.s_[:, 20:]):  # away from the edge JPEG blurs
+        np.testing.assert_allclose(drawn[side], expected[side], atol=8)
+
+    with LesionResultWriter(tmp_path) as writer:
+        writer.write('a.jpg', _image(), _prediction(0.6))
+    with monkeypatch.context() as patch:
+        patch.setattr(LesionResultWriter, '_finish', lambda *args: None)  # killed there
+        LesionResultWriter(tmp_path).write('b.jpg', _image(), _prediction(0.7))
+    LesionResultWriter(tmp_path).close()
+    assert _files(tmp_path) == [
+        'masks/a_segmentation.png', 'masks/b_segmentation.png', 'overlays/a.jpg',
+        'overlays/b.jpg', 'predictions.csv']
+    assert _rows(tmp_path)['b']['p_malignant'] == '0.700000'

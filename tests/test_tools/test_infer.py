@@ -101,3 +101,24 @@ def test_tool_abcd_columns(load_tool, model_files, mixed_folder, tmp_path):
     for name in ABCD_COLUMNS:
         assert row[name] == ('' if np.isnan(expected[name]) else f'{expected[name]:.6g}'), name
     assert row['diameter_mm'] == '' and float(row['diameter_px']) > 0
+
+
+def test_tool_cam_beside_the_overlays(load_tool, photos, model_files, mixed_folder, tmp_path,
+                                      capsys):
+    tool = load_tool('tools/infer.py')
+    model = [str(model_files.config), str(model_files.checkpoint)]
+    out = tmp_path / 'out'
+    assert tool.main(model + [str(mixed_folder / 'a_colour.jpg'), '--out-dir', str(out),
+                              '--device', 'cpu', '--cam']) == 0
+    cam = cv2.imread(str(out / 'cams' / 'a_colour.jpg'))
+    assert cam.shape == photos.good['a_colour.jpg'] + (3, )
+    assert (out / 'overlays' / 'a_colour.jpg').is_file()
+
+    for flags, problem in ((['--cam-layer', 'backbone.layer4'], '--cam-layer needs --cam'),
+                           (['--cam', '--cam-layer', 'backbone.layer9'],
+                            "layer 'backbone.layer9' is not a module")):
+        with pytest.raises(SystemExit, match=f'error: {problem}'):
+            tool.main(model + [str(mixed_folder / 'c_gray.png'), '--out-dir', str(out),
+                               '--device', 'cpu'] + flags)
+    assert sorted(p.name for p in out.rglob('*.*')) == [
+        'a_colour.jpg', 'a_colour.jpg', 'a_colour_segmentation.png', 'predictions.csv']
