@@ -4,12 +4,13 @@ the model sees.
 For each uploaded photo the page shows the Fig. 4 overlay, ``p_malignant``
 with its label at 0.5 and, when the app is given one, at the run's
 operating point, the lesion box, the ABCD features of the predicted mask and
-the saliency of the malignancy call; it offers the mask PNG and the photos'
-``predictions.csv`` rows for download. Each value is computed by
-:func:`~.photo_analysis.analyse_photo`, the code ``tools/infer.py`` runs,
-and each number is shown as ``predictions.csv`` writes it. A file that is not
-a usable photo gets a one-line message on the page; the others are still
-analysed and the server keeps serving.
+the saliency map of the malignancy call (:func:`~mmskin.apis.lesion_cam`);
+it offers the mask PNG and the photos' ``predictions.csv`` rows for
+download. Each value is computed by :func:`~.photo_analysis.analyse_photo`,
+the code ``tools/infer.py`` runs, and each number is shown as
+``predictions.csv`` writes it. A file that is not a usable photo gets a
+one-line message on the page; the others are still analysed and the server
+keeps serving.
 """
 import html
 import tempfile
@@ -31,14 +32,19 @@ from .result_writer import encode_mask_png
 _PREDICTION_CELLS = ('p_malignant', 'pred_label', 'score', 'x0', 'y0', 'x1', 'y1')
 _INTRO = ('Drop one or more dermoscopy photos (JPEG, PNG, BMP, any size). Each gets the '
           'predicted lesion contour (red), box and probability of malignancy drawn as in the '
-          "paper's Fig. 4, the ABCD features of the predicted lesion and, to download, its "
-          'mask and its predictions.csv row.')
+          "paper's Fig. 4, the Grad-CAM map of the malignancy call (red: what raised the "
+          "malignant score of the lesion's box), the ABCD features of the predicted lesion "
+          'and, to download, its mask and its predictions.csv row.')
 
 
 def label_name(p_malignant: float, threshold: float) -> str:
     """The class a probability gets at a threshold (malignant iff p > threshold,
     the ISIC rule)."""
     return ISIC_CLASSES[int(p_malignant > threshold)]
+
+
+def _rgb(image: np.ndarray) -> np.ndarray:
+    return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
 
 
 def _cell(css_class: str, text: str) -> str:
@@ -91,8 +97,14 @@ class LesionWebApp:
                 problems.append(f'{name}: {error.problem}')
             except Exception as error:  # a bug shown in one line: the app keeps serving
                 problems.append(f'{name}: could not be analysed ({type(error).__name__}: {error})')
-        gallery = [(cv2.cvtColor(a.overlay, cv2.COLOR_BGR2RGB), f'{a.image_id}: overlay')
-                   for a in analyses]
+        gallery = []
+        for analysis in analyses:
+            gallery.append((_rgb(analysis.overlay), f'{analysis.image_id}: overlay'))
+            if analysis.saliency is not None:
+                gallery.append((_rgb(analysis.saliency), f'{analysis.image_id}: saliency'))
+            else:
+                problems.append(f'{analysis.image_id}: no saliency map '
+                                f'({analysis.saliency_problem})')
         return gallery, self.results_html(analyses, problems), self._downloads(analyses)
 
     def _downloads(self, analyses: Sequence[PhotoAnalysis]) -> List[str]:
@@ -149,7 +161,8 @@ class LesionWebApp:
         with gr.Blocks(title='mmskin: skin lesion analysis', analytics_enabled=False) as page:
             gr.Markdown('## Skin lesion analysis\n' + _INTRO)
             photos = gr.File(file_count='multiple', label='Photos', elem_id='photos')
-            gallery = gr.Gallery(label='Overlays (paper Fig. 4)', elem_id='overlays',
+            gallery = gr.Gallery(label='Overlays (paper Fig. 4) and saliency maps',
+                                 elem_id='overlays',
                                  columns=2, height=520, object_fit='contain')
             results = gr.HTML(elem_id='results')
             downloads = gr.File(file_count='multiple', label='Masks and predictions.csv',

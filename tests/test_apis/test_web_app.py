@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from mmskin.apis import init_lesion_model, run_inference
+from mmskin.apis import ConfigError, init_lesion_model, photo_analysis, run_inference
 from mmskin.apis.web_app import LesionWebApp
 from mmskin.evaluation import ABCD_COLUMNS, prediction_columns
 
@@ -41,7 +41,7 @@ def app(model_files):
 def test_an_upload_shows_what_infer_writes(app, mixed_folder, tmp_path):
     photos = [mixed_folder / 'a_colour.jpg', mixed_folder / 'g_exif.jpg']
     gallery, results, downloads = app.analyse([str(p) for p in photos])
-    run_inference(app.model, photos, tmp_path / 'infer', progress=False, abcd=True)
+    run_inference(app.model, photos, tmp_path / 'infer', progress=False, cam=True, abcd=True)
 
     infer_rows = _csv_rows(tmp_path / 'infer' / 'predictions.csv')
     app_rows = _csv_rows(Path(downloads[0]))
@@ -53,8 +53,12 @@ def test_an_upload_shows_what_infer_writes(app, mixed_folder, tmp_path):
         assert Path(path).read_bytes() == (
             tmp_path / 'infer' / 'masks' / Path(path).name).read_bytes()
 
-    assert [caption for _, caption in gallery] == ['a_colour: overlay', 'g_exif: overlay']
-    assert gallery[1][0].shape == (160, 100, 3)  # the photo as displayed, RGB
+    assert [caption for _, caption in gallery] == [
+        'a_colour: overlay', 'a_colour: saliency', 'g_exif: overlay', 'g_exif: saliency']
+    assert gallery[2][0].shape == (160, 100, 3)  # the photo as displayed, RGB
+    for (saliency, _), photo in zip(gallery[1::2], photos):
+        written = cv2.imread(str(tmp_path / 'infer' / 'cams' / f'{photo.stem}.jpg'))
+        assert np.abs(written.astype(int) - saliency[..., ::-1]).mean() < 2  # JPEG's loss only
     for row in app_rows[1:]:
         cells = dict(zip(app_rows[0], row))
         assert f'<td class="p-malignant">{cells["p_malignant"]}</td>' in results
@@ -85,7 +89,7 @@ def test_bad_uploads_get_a_message_and_the_others_their_results(app, photos, tmp
     assert 'notes.jpg: not an image file (unknown format)' in problems
     assert 'huge.png: corrupt or truncated image' in problems and 'decompression' in problems
     assert 'cmyk.bmp: same name as cmyk.jpg; rename one' in problems
-    analysed = [caption.split(':')[0] for _, caption in gallery]
+    analysed = [caption.split(':')[0] for _, caption in gallery if caption.endswith('overlay')]
     assert analysed == ['tiny', 'deep', 'cmyk']  # 1x1, 16-bit and CMYK are photos all the same
     assert len(downloads) == 1 + 3
     assert app.analyse([]) == ([], '', [])
@@ -101,3 +105,15 @@ def test_the_page_is_built(app):
 def test_threshold_must_be_a_probability(app):
     with pytest.raises(ValueError, match=r'threshold must be in \[0, 1\], got 1.5'):
         LesionWebApp(app.model, threshold=1.5)
+
+
+def test_a_model_without_saliency_still_gets_its_results(app, mixed_folder, monkeypatch):
+    def no_map(*args, **kwargs):
+        raise ConfigError('the model has one foreground class: no malignant logit to explain')
+
+    monkeypatch.setattr(photo_analysis, 'lesion_cam', no_map)
+    gallery, results, downloads = app.analyse([str(mixed_folder / 'a_colour.jpg')])
+    assert [caption for _, caption in gallery] == ['a_colour: overlay']
+    assert ('a_colour: no saliency map (the model has one foreground class: no malignant logit '
+            'to explain)') in results
+    assert 'class="p-malignant"' in results and len(downloads) == 2

@@ -117,6 +117,8 @@ def test_the_page_shows_what_infer_writes(app_url, browser, model_files, load_to
         "const img = document.querySelector('#overlays img');"
         'return [img.naturalWidth, img.naturalHeight];')
     assert (width, height) == (256, 192)  # the photo's size
+    # and the saliency map beside it
+    wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, '#overlays img')) == 2)
     links = wait.until(lambda d: d.execute_script(
         "return Array.from(document.querySelectorAll('#downloads a[href]'), a => a.href);"))
     assert sorted(link.rsplit('/', 1)[-1] for link in links) == [
