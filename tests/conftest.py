@@ -1,6 +1,7 @@
 """Shared fixtures: tiny ISIC-style data and CPU-sized configs."""
 import copy
 import importlib.util
+import os
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -18,7 +19,9 @@ from PIL import Image
 from mmskin.datasets import convert_to_coco, find_official_samples, generate_isic_layout
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / 'shared'
+#: The real data beside the repository (ISIC 2016 samples, the ISIC 2017
+#: training set); the environment variable MMSKIN_SHARED names another folder.
+SHARED = Path(os.environ.get('MMSKIN_SHARED', REPO.parent / 'shared'))
 MAIN_CONFIG = REPO / 'configs/isic/mask_rcnn_r50_fpn_focaljac.py'
 
 # CPU-sized model: a ResNet-18-FPN with thin heads.
@@ -30,6 +33,15 @@ def _write_image(path: Path, image: np.ndarray) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     assert cv2.imwrite(str(path), image)
     return path
+
+
+@pytest.fixture(scope='session')
+def shared_data() -> Path:
+    """The folder of real data every real-file test reads (:data:`SHARED`)."""
+    if not (SHARED / 'isic2017_train').is_dir() or not (SHARED / 'isic_samples').is_dir():
+        pytest.fail(f'{SHARED}: the real ISIC data (isic2017_train/, isic_samples/) is needed; '
+                    'set MMSKIN_SHARED to the folder that holds it')
+    return SHARED
 
 
 @pytest.fixture

@@ -20,7 +20,6 @@ from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
 
 REPO = Path(__file__).resolve().parents[2]
-PHOTO = REPO.parent / 'shared' / 'isic2017_train' / 'images' / 'ISIC_0000004.jpg'
 STARTUP_S = 120  # loading torch, mmdet and gradio on a busy 2-core machine
 WAIT_S = 120
 
@@ -92,20 +91,22 @@ def _upload(driver, path: Path) -> None:
     field.send_keys(str(path))
 
 
-def test_the_page_shows_what_infer_writes(app_url, browser, model_files, load_tool, tmp_path):
+def test_the_page_shows_what_infer_writes(app_url, browser, model_files, load_tool, shared_data,
+                                          tmp_path):
     url, proc = app_url
+    photo = shared_data / 'isic2017_train' / 'images' / 'ISIC_0000004.jpg'
     out = tmp_path / 'infer'
     assert load_tool('tools/infer.py').main(
-        [str(model_files.config), str(model_files.checkpoint), str(PHOTO), '--out-dir', str(out),
+        [str(model_files.config), str(model_files.checkpoint), str(photo), '--out-dir', str(out),
          '--device', 'cpu']) == 0
     with open(out / 'predictions.csv', newline='') as f:
         [row] = list(csv.DictReader(f))
 
     browser.get(url)
-    _upload(browser, PHOTO)
+    _upload(browser, photo)
     wait = WebDriverWait(browser, WAIT_S)
     cell = wait.until(EC.visibility_of_element_located(
-        (By.CSS_SELECTOR, f'#results tr[data-image-id="{PHOTO.stem}"] td.p-malignant')))
+        (By.CSS_SELECTOR, f'#results tr[data-image-id="{photo.stem}"] td.p-malignant')))
     assert cell.text == row['p_malignant']
     assert browser.find_element(By.CSS_SELECTOR, '#results td.label-threshold').text in (
         'benign', 'malignant', 'no lesion detected')
@@ -122,7 +123,7 @@ def test_the_page_shows_what_infer_writes(app_url, browser, model_files, load_to
     links = wait.until(lambda d: d.execute_script(
         "return Array.from(document.querySelectorAll('#downloads a[href]'), a => a.href);"))
     assert sorted(link.rsplit('/', 1)[-1] for link in links) == [
-        f'{PHOTO.stem}_segmentation.png', 'predictions.csv']
+        f'{photo.stem}_segmentation.png', 'predictions.csv']
 
     shot = tmp_path / 'app.png'
     assert browser.save_screenshot(str(shot))
@@ -137,3 +138,9 @@ def test_the_page_shows_what_infer_writes(app_url, browser, model_files, load_to
     assert problem.text == 'notes.jpg: not an image file (unknown format)'
     assert 'Traceback' not in browser.page_source
     assert proc.poll() is None
+
+
+def test_a_threshold_outside_0_1_is_refused_before_loading(load_tool, tmp_path):
+    with pytest.raises(SystemExit, match=r'^error: --threshold must be in \[0, 1\], got 1.5$'):
+        load_tool('tools/app.py').main([str(tmp_path / 'no_config.py'),
+                                        str(tmp_path / 'no.pth'), '--threshold', '1.5'])
