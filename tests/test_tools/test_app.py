@@ -75,8 +75,13 @@ def app_url(model_files):
 def browser():
     options = Options()
     options.binary_location = shutil.which('chromium') or 'chromium'
+    # Headless and local only: no name but the app's address resolves, and
+    # none of the browser's own background services run.
     for argument in ('--headless=new', '--no-sandbox', '--disable-dev-shm-usage',
-                     '--disable-gpu', '--window-size=1280,1800'):
+                     '--disable-gpu', '--window-size=1280,1800',
+                     '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1',
+                     '--disable-background-networking', '--disable-component-update',
+                     '--disable-sync', '--disable-extensions', '--no-first-run'):
         options.add_argument(argument)
     driver = webdriver.Chrome(service=Service(shutil.which('chromedriver')), options=options)
     try:
