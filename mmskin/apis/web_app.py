@@ -72,6 +72,9 @@ class LesionWebApp:
         self.threshold = threshold
         self.pipeline = build_test_pipeline(model.cfg)
         self.columns = prediction_columns(abcd=True)
+        # Gradio copies the files it offers into its own cache; these go
+        # when the app does.
+        self._downloads_root = tempfile.TemporaryDirectory(prefix='mmskin-app-')
 
     def analyse(self, paths: Optional[Sequence[str]]
                 ) -> Tuple[List[Tuple[np.ndarray, str]], str, List[str]]:
@@ -110,7 +113,7 @@ class LesionWebApp:
     def _downloads(self, analyses: Sequence[PhotoAnalysis]) -> List[str]:
         if not analyses:
             return []
-        out_dir = Path(tempfile.mkdtemp(prefix='mmskin-app-'))
+        out_dir = Path(tempfile.mkdtemp(dir=self._downloads_root.name))
         files = []
         for analysis in analyses:
             path = out_dir / mask_file_name(analysis.image_id)
@@ -158,7 +161,9 @@ class LesionWebApp:
 
     def build(self) -> gr.Blocks:
         """The page: an upload field, the overlays, the tables, the downloads."""
-        with gr.Blocks(title='mmskin: skin lesion analysis', analytics_enabled=False) as page:
+        # No telemetry; the copies of an hour-old upload's files are deleted hourly.
+        with gr.Blocks(title='mmskin: skin lesion analysis', analytics_enabled=False,
+                       delete_cache=(3600, 3600)) as page:
             gr.Markdown('## Skin lesion analysis\n' + _INTRO)
             photos = gr.File(file_count='multiple', label='Photos', elem_id='photos')
             gallery = gr.Gallery(label='Overlays (paper Fig. 4) and saliency maps',
