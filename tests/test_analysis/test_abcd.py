@@ -98,6 +98,12 @@ def test_colours_are_counted():
     # a speck below the share that counts is noise
     image[115:118, 160:163] = _bgr('white')
     assert abcd_features(image, mask)['n_colours'] == 2
+    # a lesion of more pixels than are measured: every k-th, the shares kept
+    big = np.zeros((700, 600, 3), np.uint8)
+    big[:, :200] = _bgr('black')
+    big[:, 200:] = _bgr('red')
+    features = abcd_features(big, np.ones(big.shape[:2], bool))
+    assert features['n_colours'] == 2 and features['colour_spread'] > 10
 
 
 def test_empty_mask_and_bad_input():
