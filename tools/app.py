@@ -43,14 +43,19 @@ def main(argv: Optional[List[str]] = None) -> None:
             raise ConfigError(f'--threshold must be in [0, 1], got {args.threshold}')
         try:
             from mmskin.apis.web_app import LesionWebApp
-        except ImportError as error:
-            raise ConfigError(f'the web app needs gradio ({error}): pip install -e .[app] '
-                              '(or -r requirements-optional.txt)') from None
+        except ModuleNotFoundError as error:
+            if error.name != 'gradio':
+                raise
+            raise ConfigError('the web app needs gradio: pip install -e .[app] (or the gradio '
+                              'line of requirements-optional.txt)') from None
         apply_cpu_threads(args.cpu_threads, args.device)
         model = init_lesion_model(args.config, args.checkpoint, args.device, args.cfg_options)
         page = LesionWebApp(model, args.threshold).build()
-        _, url, _ = page.launch(server_name='127.0.0.1', server_port=args.port, ssr_mode=False,
-                                prevent_thread_lock=True, quiet=True)
+        try:
+            _, url, _ = page.launch(server_name='127.0.0.1', server_port=args.port,
+                                    ssr_mode=False, prevent_thread_lock=True, quiet=True)
+        except OSError:  # what gradio raises for a port in use
+            raise ConfigError(f'--port {args.port}: the port is in use; choose another') from None
     # The line tests and scripts wait for: the server answers from now on.
     print(f'serving on {url}', flush=True)
     try:

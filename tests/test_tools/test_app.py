@@ -149,3 +149,14 @@ def test_a_threshold_outside_0_1_is_refused_before_loading(load_tool, tmp_path):
     with pytest.raises(SystemExit, match=r'^error: --threshold must be in \[0, 1\], got 1.5$'):
         load_tool('tools/app.py').main([str(tmp_path / 'no_config.py'),
                                         str(tmp_path / 'no.pth'), '--threshold', '1.5'])
+
+
+def test_a_port_in_use_is_one_line(load_tool, model_files):
+    with socket.socket() as taken:
+        taken.bind(('127.0.0.1', 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(SystemExit, match=f'^error: --port {port}: the port is in use; '
+                           'choose another$'):
+            load_tool('tools/app.py').main([str(model_files.config), str(model_files.checkpoint),
+                                            '--port', str(port), '--device', 'cpu'])
