@@ -1,16 +1,18 @@
 """Run a trained model on new photos and write what paper Fig. 4 shows.
 
-    python tools/infer.py CONFIG CHECKPOINT INPUT --out-dir DIR \
-        [--gt-masks DIR] [--cam [--cam-layer NAME]] [--device cpu|cuda:0] [--cpu-threads N]
+    python tools/infer.py CONFIG CHECKPOINT INPUT --out-dir DIR [--gt-masks DIR] \
+        [--cam [--cam-layer NAME]] [--abcd] [--device cpu|cuda:0] [--cpu-threads N]
         [--cfg-options KEY=VALUE ...]
 
 INPUT is one image or a folder of JPEG/PNG photos of any size. DIR receives
 ``predictions.csv`` (image, p_malignant, label, score, box x0 y0 x1 y1, lesion
-area in pixels, detected), ``masks/<stem>_segmentation.png`` (0/255, the
-photo's size) and ``overlays/<stem>.jpg`` (predicted contour red, ground
-truth black with ``--gt-masks``, box, class and probability); with ``--cam``
-also ``cams/<stem>.jpg``, the Grad-CAM map of the malignancy call drawn on
-the photo (:func:`mmskin.apis.lesion_cam`). Files that are
+area in pixels, detected; with ``--abcd`` also the ABCD features of the
+predicted lesion: asymmetry, border, colours, diameter),
+``masks/<stem>_segmentation.png`` (0/255, the photo's size) and
+``overlays/<stem>.jpg`` (predicted contour red, ground truth black with
+``--gt-masks``, box, class and probability); with ``--cam`` also
+``cams/<stem>.jpg``, the Grad-CAM map of the malignancy call drawn on the
+photo (:func:`mmskin.apis.lesion_cam`). Files that are
 not usable images are reported and skipped; the exit status is then 1.
 """
 import argparse
@@ -44,6 +46,10 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         help='module the map explains, e.g. backbone.layer4 (default: the FPN output the '
         "lesion's box is pooled from)")
     parser.add_argument(
+        '--abcd', action='store_true',
+        help='also write the ABCD features of each predicted lesion (asymmetry, border, colours, '
+        'diameter) as columns of predictions.csv')
+    parser.add_argument(
         '--device', default='cuda:0' if torch.cuda.is_available() else 'cpu',
         help='device to run on, e.g. cpu or cuda:0 (default: cuda:0 if available)')
     add_threads_arg(parser)
@@ -64,7 +70,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         apply_cpu_threads(args.cpu_threads, args.device)
         model = init_lesion_model(args.config, args.checkpoint, args.device, args.cfg_options)
         summary = run_inference(model, images, args.out_dir, gt_dir=args.gt_masks, cam=args.cam,
-                                cam_layer=args.cam_layer)
+                                cam_layer=args.cam_layer, abcd=args.abcd)
     gt_note = (f', ground truth not drawn for {len(summary.gt_problems)}'
                if summary.gt_problems else '')
     print(f'processed {summary.processed}, failed {len(summary.failed)}{gt_note} '

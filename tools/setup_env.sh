@@ -55,8 +55,10 @@ if ! "$py" -c "import mmcv, mmcv.ops; assert mmcv.__version__ == '2.1.0'" 2>/dev
   fi
 fi
 
-echo "[setup_env] installing requirements.txt and mmskin (editable)"
+echo "[setup_env] installing requirements.txt and mmskin (editable, with the web app's extra)"
 pip -r "$repo/requirements.txt"
-pip --no-build-isolation --no-deps -e "$repo"
+# The `app` extra of setup.cfg (gradio, for tools/app.py and its tests); the
+# rest of mmskin's requirements are those of requirements.txt, installed above.
+pip --no-build-isolation -e "$repo[app]"
 "$py" -c "import mmskin, mmcv.ops; print('[setup_env] ready: mmskin', mmskin.__version__)"
 echo "$want" > "$stamp"

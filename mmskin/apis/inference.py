@@ -17,6 +17,7 @@ import numpy as np
 import torch.nn as nn
 from tqdm import tqdm
 
+from mmskin.analysis.abcd import abcd_features
 from mmskin.utils import MASK_SUFFIXES, ISICFileError, find_mask, read_image, read_mask
 from .model import build_test_pipeline
 from .predict import predict_lesion
@@ -50,7 +51,8 @@ def run_inference(model: nn.Module,
                   progress: bool = True,
                   report: Callable[[str], None] = _report_stderr,
                   cam: bool = False,
-                  cam_layer: Optional[str] = None) -> InferenceSummary:
+                  cam_layer: Optional[str] = None,
+                  abcd: bool = False) -> InferenceSummary:
     """Predict the lesion of every image and write the results.
 
     A file that is not a usable image is reported (one line naming it and
@@ -76,13 +78,15 @@ def run_inference(model: nn.Module,
         cam_layer: the layer the map explains (``layer`` of
             :func:`lesion_cam`; default: the FPN output the box is pooled
             from).
+        abcd: also write the ABCD features of each predicted lesion
+            (:func:`mmskin.analysis.abcd.abcd_features`) in ``predictions.csv``.
     """
     if gt_dir is not None and not Path(gt_dir).is_dir():
         raise ISICFileError(gt_dir, 'ground-truth mask folder does not exist')
     pipeline = build_test_pipeline(model.cfg)
     summary = InferenceSummary()
     first_of_stem = {}
-    with LesionResultWriter(out_dir) as writer:
+    with LesionResultWriter(out_dir, abcd=abcd) as writer:
         for path in tqdm(images, unit='img', disable=not progress or len(images) < 2):
             path = Path(path)
             if path.stem in first_of_stem:
@@ -103,8 +107,9 @@ def run_inference(model: nn.Module,
                 gt_mask = _ground_truth(gt_dir, path, image.shape[:2], summary, report)
             prediction = predict_lesion(model, image, pipeline)
             saliency = lesion_cam(model, image, prediction, cam_layer, pipeline) if cam else None
+            features = abcd_features(image, prediction.mask) if abcd else None
             try:
-                writer.write(path.name, image, prediction, gt_mask, saliency)
+                writer.write(path.name, image, prediction, gt_mask, saliency, features)
             except ISICFileError as err:
                 summary.failed.append((path, err.problem))
                 report(f'skipped {err}')

@@ -4,12 +4,12 @@ import csv
 import json
 import os
 from pathlib import Path
-from typing import Dict, List, Optional, Union
+from typing import Dict, List, Mapping, Optional, Union
 
 import cv2
 import numpy as np
 
-from mmskin.evaluation import LESION_COLUMNS
+from mmskin.evaluation import ABCD_COLUMNS, LESION_COLUMNS, prediction_columns
 from mmskin.utils import (ISICFileError, check_image_id, dump_json_atomic, mask_file_name,
                           write_bytes_atomic, write_csv_atomic)
 from mmskin.visualization import draw_lesion_overlay, draw_saliency
@@ -29,13 +29,29 @@ def _encode(path: Path, image: np.ndarray, params=()) -> bytes:
     return buffer.tobytes()
 
 
+def encode_mask_png(mask: np.ndarray) -> bytes:
+    """A predicted mask as the PNG ``masks/<stem>_segmentation.png`` holds:
+    0/255, one channel (the ISIC ground-truth format)."""
+    return _encode(Path('mask.png'), mask.astype(np.uint8) * 255)
+
+
+def draw_prediction(image: np.ndarray, pred: LesionPrediction,
+                    gt_mask: Optional[np.ndarray] = None) -> np.ndarray:
+    """The Fig. 4 overlay of ``overlays/<stem>.jpg`` (BGR, before encoding)."""
+    return draw_lesion_overlay(image, pred.mask, pred.p_malignant, pred.pred_label,
+                               bbox=pred.bbox if pred.detected else None, gt_mask=gt_mask)
+
+
 class LesionResultWriter:
     """Writes the outputs of :func:`~mmskin.apis.run_inference` under ``out_dir``.
 
     * ``predictions.csv``: one row per image (the lesion record,
-      :data:`~mmskin.evaluation.LESION_COLUMNS`). Rows of earlier runs into
+      :data:`~mmskin.evaluation.LESION_COLUMNS`, and with ``abcd`` the ABCD
+      features of the predicted lesion,
+      :data:`~mmskin.evaluation.ABCD_COLUMNS`). Rows of earlier runs into
       the same folder are kept; the row of an image processed again is
-      replaced;
+      replaced. The ABCD columns stay once a file has them; the rows
+      written without them get empty cells there;
     * ``masks/<stem>_segmentation.png``: the mask, 0/255, one channel, at
       the image's size (the ISIC ground-truth format);
     * ``overlays/<stem>.jpg``: the Fig. 4 style drawing;
@@ -56,12 +72,16 @@ class LesionResultWriter:
     CSV is put in place, any other is removed). Every file goes through
     :func:`mmskin.utils.write_bytes_atomic`. Use as a context manager.
 
+    Args:
+        out_dir: the output folder, created if needed.
+        abcd: write the ABCD columns.
+
     Raises:
         ISICFileError: ``out_dir`` holds a ``predictions.csv`` that is not
             one (other columns), which would be overwritten.
     """
 
-    def __init__(self, out_dir: Union[str, Path]) -> None:
+    def __init__(self, out_dir: Union[str, Path], abcd: bool = False) -> None:
         self.out_dir = Path(out_dir)
         self.mask_dir = self.out_dir / 'masks'
         self.overlay_dir = self.out_dir / 'overlays'
@@ -70,6 +90,7 @@ class LesionResultWriter:
         self.overlay_dir.mkdir(parents=True, exist_ok=True)
         self.csv_path = self.out_dir / 'predictions.csv'
         self.journal = self.out_dir / JOURNAL_NAME
+        self.columns = prediction_columns(abcd)
         self.recover()
         self._rows = self._read_rows()
 
@@ -79,17 +100,25 @@ class LesionResultWriter:
             return {}
         with open(self.csv_path, newline='', encoding='utf-8') as f:
             lines = list(csv.reader(f))
-        if not lines or tuple(lines[0]) != LESION_COLUMNS:
+        known = (prediction_columns(abcd=False), prediction_columns(abcd=True))
+        if not lines or tuple(lines[0]) not in known:
             raise ISICFileError(self.csv_path, 'not a predictions.csv of tools/infer.py '
-                                f'(expected the columns {",".join(LESION_COLUMNS)}); it would '
-                                'be overwritten: choose another --out-dir or remove the file')
-        return {row[0]: row for row in lines[1:] if len(row) == len(LESION_COLUMNS)}
+                                f'(expected the columns {",".join(LESION_COLUMNS)}, optionally '
+                                f'followed by {",".join(ABCD_COLUMNS)}); it would be '
+                                'overwritten: choose another --out-dir or remove the file')
+        if tuple(lines[0]) == known[1]:
+            self.columns = known[1]
+        width = len(lines[0])
+        return {row[0]: row + [''] * (len(self.columns) - width)
+                for row in lines[1:] if len(row) == width}
 
     def write(self, image_name: str, image: np.ndarray, pred: LesionPrediction,
-              gt_mask: Optional[np.ndarray] = None, cam: Optional[np.ndarray] = None) -> None:
+              gt_mask: Optional[np.ndarray] = None, cam: Optional[np.ndarray] = None,
+              features: Optional[Mapping[str, float]] = None) -> None:
         """Write the mask, the overlay, the saliency map ``cam`` (float (H, W)
         in [0, 1], e.g. :func:`~mmskin.apis.lesion_cam`) if given, and the
-        CSV row of one image."""
+        CSV row of one image, with its ABCD ``features`` when the file has
+        their columns."""
         if pred.mask.shape != image.shape[:2]:
             raise ValueError(f'{image_name}: predicted mask is {pred.mask.shape}, expected the '
                              f'image size {image.shape[:2]}')
@@ -97,11 +126,9 @@ class LesionResultWriter:
         mask_path = self.mask_dir / mask_file_name(stem)
         overlay_path = self.overlay_dir / f'{stem}.jpg'
         cam_path = self.cam_dir / f'{stem}.jpg'
-        overlay = draw_lesion_overlay(
-            image, pred.mask, pred.p_malignant, pred.pred_label,
-            bbox=pred.bbox if pred.detected else None, gt_mask=gt_mask)
+        overlay = draw_prediction(image, pred, gt_mask)
         contents = {
-            mask_path: _encode(mask_path, pred.mask.astype(np.uint8) * 255),
+            mask_path: encode_mask_png(pred.mask),
             overlay_path: _encode(overlay_path, overlay, _JPEG_PARAMS),
         }
         if cam is not None:
@@ -114,11 +141,12 @@ class LesionResultWriter:
             moves.append((str(pending), str(path)))
         if cam is None:
             moves.append((None, str(cam_path)))
-        row = pred.to_record(stem).cells()
+        row = pred.to_record(stem).cells(features)
+        row += [''] * (len(self.columns) - len(row))
         dump_json_atomic(dict(image_id=stem, row=row, moves=moves), self.journal)
         rows = dict(self._rows)
         rows[stem] = row
-        write_csv_atomic(self.csv_path, LESION_COLUMNS, rows.values())  # the commit
+        write_csv_atomic(self.csv_path, self.columns, rows.values())  # the commit
         self._rows = rows
         self._finish(moves)
 

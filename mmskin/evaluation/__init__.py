@@ -1,7 +1,8 @@
 from . import metrics  # noqa: F401  registers ISICSegMetric, ISICClsMetric, AtomicDumpDetResults
-from .lesion_record import (LESION_COLUMNS, PER_IMAGE_COLUMNS, LesionRecord, read_lesion_csv,
-                            read_per_image)
+from .lesion_record import (ABCD_COLUMNS, LESION_COLUMNS, PER_IMAGE_COLUMNS, LesionRecord,
+                            prediction_columns, read_lesion_csv, read_per_image)
 
 __all__ = [
-    'LESION_COLUMNS', 'PER_IMAGE_COLUMNS', 'LesionRecord', 'read_lesion_csv', 'read_per_image'
+    'ABCD_COLUMNS', 'LESION_COLUMNS', 'PER_IMAGE_COLUMNS', 'LesionRecord', 'prediction_columns',
+    'read_lesion_csv', 'read_per_image'
 ]

@@ -1,6 +1,7 @@
 """The lesion record: one row per image in every CSV mmskin writes.
 
-``predictions.csv`` (inference on new photos) holds :data:`LESION_COLUMNS`;
+``predictions.csv`` (inference on new photos) holds :data:`LESION_COLUMNS`,
+optionally followed by :data:`ABCD_COLUMNS` (:func:`prediction_columns`);
 ``per_image.csv`` (a test run, ``ISICSegMetric(out_dir=...)``) holds
 :data:`PER_IMAGE_COLUMNS`: the same columns with the ground-truth label and
 the image's segmentation scores. Both come from :class:`LesionRecord`, so a
@@ -11,7 +12,7 @@ import csv
 import math
 from dataclasses import astuple, dataclass, fields
 from pathlib import Path
-from typing import Any, Dict, List, Sequence
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
@@ -70,8 +71,10 @@ class LesionRecord:
             x0=x0, y0=y0, x1=x1, y1=y1,
             area=int(np.count_nonzero(to_numpy(lesion['mask']))))
 
-    def cells(self) -> List[str]:
-        """The record's CSV cells, in :data:`LESION_COLUMNS` order."""
+    def cells(self, features: Optional[Mapping[str, float]] = None) -> List[str]:
+        """The record's CSV cells, in :data:`LESION_COLUMNS` order, followed
+        by those of the lesion's ABCD ``features`` when given
+        (:data:`ABCD_COLUMNS` order; NaN as an empty cell)."""
         formats = dict(p_malignant='{:.6f}', score='{:.6f}', x0='{:.2f}', y0='{:.2f}',
                        x1='{:.2f}', y1='{:.2f}')
         cells = []
@@ -79,11 +82,27 @@ class LesionRecord:
             if isinstance(value, bool):
                 value = int(value)
             cells.append(formats.get(item.name, '{}').format(value))
+        if features is not None:
+            cells.extend('' if math.isnan(features[name]) else f'{features[name]:.6g}'
+                         for name in ABCD_COLUMNS)
         return cells
 
 
 #: Columns of ``predictions.csv``.
 LESION_COLUMNS = tuple(item.name for item in fields(LesionRecord))
+#: Optional columns of ``predictions.csv`` (``tools/infer.py --abcd``, the web
+#: app): the ABCD features of the predicted lesion, in the order
+#: :func:`mmskin.analysis.abcd.abcd_features` returns them; empty cells for a
+#: lesion with nothing to measure.
+ABCD_COLUMNS = ('asymmetry_major', 'asymmetry_minor', 'compactness', 'solidity',
+                'fractal_dimension', 'n_colours', 'colour_spread', 'diameter_px', 'diameter_mm')
+
+
+def prediction_columns(abcd: bool = False) -> Tuple[str, ...]:
+    """The columns of a ``predictions.csv``, with or without the ABCD features."""
+    return LESION_COLUMNS + ABCD_COLUMNS if abcd else LESION_COLUMNS
+
+
 #: Columns of ``per_image.csv``: the record, its ground-truth label and its scores.
 PER_IMAGE_COLUMNS = (LESION_COLUMNS[0], 'gt_label', *LESION_COLUMNS[1:], *SEG_METRICS)
 

@@ -8,7 +8,7 @@ import pytest
 
 from mmskin.apis import LesionPrediction, LesionResultWriter
 from mmskin.apis import result_writer
-from mmskin.evaluation import LESION_COLUMNS
+from mmskin.evaluation import ABCD_COLUMNS, LESION_COLUMNS, prediction_columns, read_lesion_csv
 from mmskin.utils import ISICFileError
 from mmskin.visualization import draw_saliency
 
@@ -120,6 +120,29 @@ def test_the_csv_has_the_lesion_columns(tmp_path):
     header = (tmp_path / 'predictions.csv').read_text().splitlines()[0]
     assert tuple(header.split(',')) == LESION_COLUMNS
     assert not (tmp_path / result_writer.JOURNAL_NAME).exists()
+
+
+def test_abcd_columns_are_kept_once_written_and_read_either_way(tmp_path):
+    """Rows without features get empty cells where a file has the ABCD
+    columns, and both kinds of file read back through read_lesion_csv."""
+    features = dict.fromkeys(ABCD_COLUMNS, 0.5)
+    features['diameter_mm'] = float('nan')
+    with LesionResultWriter(tmp_path) as writer:  # an earlier run without --abcd
+        writer.write('a.jpg', _image(), _prediction(0.2))
+    plain = read_lesion_csv(tmp_path / 'predictions.csv', LESION_COLUMNS)
+    assert list(plain['image_id']) == ['a']
+    with LesionResultWriter(tmp_path, abcd=True) as writer:
+        writer.write('b.jpg', _image(), _prediction(0.3), features=features)
+    with LesionResultWriter(tmp_path) as writer:  # without --abcd again: the columns stay
+        writer.write('c.jpg', _image(), _prediction(0.4))
+    header = (tmp_path / 'predictions.csv').read_text().splitlines()[0]
+    assert tuple(header.split(',')) == prediction_columns(abcd=True)
+    rows = _rows(tmp_path)
+    assert rows['b']['compactness'] == '0.5' and rows['b']['diameter_mm'] == ''
+    assert rows['a']['compactness'] == rows['c']['compactness'] == ''
+    columns = read_lesion_csv(tmp_path / 'predictions.csv', prediction_columns(abcd=True))
+    assert list(columns['p_malignant']) == [0.2, 0.3, 0.4]
+    assert np.isnan(columns['compactness'][[0, 2]]).all() and columns['compactness'][1] == 0.5
 
 
 def test_a_saliency_map_goes_with_its_row(tmp_path, monkeypatch):

@@ -7,7 +7,8 @@ import pytest
 import torch
 from mmengine.structures import BaseDataElement
 
-from mmskin.evaluation import LESION_COLUMNS, PER_IMAGE_COLUMNS, LesionRecord, read_lesion_csv
+from mmskin.evaluation import (ABCD_COLUMNS, LESION_COLUMNS, PER_IMAGE_COLUMNS, LesionRecord,
+                               prediction_columns, read_lesion_csv)
 from mmskin.evaluation.functional import SEG_METRICS
 from mmskin.evaluation.lesion_record import per_image_row
 from mmskin.utils import ISICFileError, write_csv_atomic
@@ -35,6 +36,18 @@ def test_record_of_a_lesion_and_its_cells():
     assert LesionRecord.from_lesion('ISIC_1', _lesion().to_dict()) == record
     empty = LesionRecord.from_lesion('ISIC_2', _lesion(detected=False))
     assert not empty.detected and empty.area == 0 and empty.cells()[4] == '0'
+
+
+def test_the_abcd_cells_follow_the_record():
+    record = LesionRecord.from_lesion('ISIC_1', _lesion())
+    features = {name: 0.1 * k for k, name in enumerate(ABCD_COLUMNS)}
+    features.update(n_colours=2.0, diameter_px=123.456789, diameter_mm=math.nan)
+    cells = record.cells(features)
+    assert len(cells) == len(prediction_columns(abcd=True)) == len(LESION_COLUMNS) + 9
+    assert cells[:len(LESION_COLUMNS)] == record.cells()
+    abcd = dict(zip(ABCD_COLUMNS, cells[len(LESION_COLUMNS):]))
+    assert (abcd['asymmetry_minor'], abcd['n_colours'], abcd['diameter_px'],
+            abcd['diameter_mm']) == ('0.1', '2', '123.457', '')
 
 
 def test_per_image_csv_round_trip(tmp_path):

@@ -8,7 +8,9 @@ import cv2
 import numpy as np
 import pytest
 
-from mmskin.evaluation import LESION_COLUMNS
+from mmskin.analysis.abcd import abcd_features
+from mmskin.evaluation import ABCD_COLUMNS, LESION_COLUMNS, prediction_columns
+from mmskin.utils import read_image, read_mask
 
 REPO = Path(__file__).resolve().parents[2]
 TOOL = REPO / 'tools/infer.py'
@@ -82,6 +84,23 @@ def test_tool_cli_mixed_folder_with_ground_truth(photos, model_files, mixed_fold
             assert black.mean() < 0.05
         else:
             assert black.mean() > 0.5, f'{name}: the ground-truth contour is not drawn'
+
+
+def test_tool_abcd_columns(load_tool, model_files, mixed_folder, tmp_path):
+    """--abcd adds the ABCD features of the predicted mask written beside the row."""
+    tool = load_tool('tools/infer.py')
+    out = tmp_path / 'abcd'
+    photo = mixed_folder / 'a_colour.jpg'
+    assert tool.main([str(model_files.config), str(model_files.checkpoint), str(photo),
+                      '--out-dir', str(out), '--device', 'cpu', '--abcd']) == 0
+    [row] = _rows(out)
+    assert tuple(row) == prediction_columns(abcd=True)
+    mask = read_mask(out / 'masks' / 'a_colour_segmentation.png')
+    assert mask.any(), 'the untrained model predicts some lesion, so there is something to measure'
+    expected = abcd_features(read_image(photo), mask)
+    for name in ABCD_COLUMNS:
+        assert row[name] == ('' if np.isnan(expected[name]) else f'{expected[name]:.6g}'), name
+    assert row['diameter_mm'] == '' and float(row['diameter_px']) > 0
 
 
 def test_tool_cam_beside_the_overlays(load_tool, photos, model_files, mixed_folder, tmp_path,
