@@ -5,6 +5,18 @@
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 bash "$repo/tools/setup_env.sh"
+# The web app's test drives Debian's headless Chromium through its driver;
+# installed here when missing (needs root, as apt-get does).
+if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "[run_tests] error: the web app's test needs chromium and chromedriver:" \
+      "sudo apt-get install -y chromium chromium-driver" >&2
+    exit 1
+  fi
+  echo "[run_tests] installing chromium and chromium-driver"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
+fi
 VENV=${VENV:-$repo/.venv}
 cd "$repo"
 report=$(mktemp -d)/junit.xml
