@@ -16,16 +16,15 @@ import torch
 from mmdet.engine.hooks.utils import trigger_visualization_hook
 from mmengine.dist import is_main_process
 from mmengine.registry import RUNNERS
-from mmengine.runner import Runner
 
-import mmskin  # noqa: F401  registers modules and the checkpoint loaders
 from mmskin.apis import (ConfigError, StagedOutputFolder, add_common_args, add_interval_args,
                          add_threads_arg, apply_common_args, apply_cpu_threads,
                          enable_instance_masks, interval_resamples, load_config, one_line_errors,
                          parse_tool_args, set_isic_intervals, set_isic_out_dir, staging_dir)
-from mmskin.engine import init_cpu_distributed
+from mmskin.engine import LesionRunner, init_cpu_distributed
 from mmskin.evaluation.metrics import AtomicDumpDetResults
-from mmskin.utils import check_writable_dir, trust_checkpoint
+from mmskin.utils import (check_output_file, check_output_folder, check_writable_dir,
+                          trust_checkpoint)
 from mmskin.visualization.run_report import REPORT_NAME, write_test_report
 
 
@@ -47,6 +46,19 @@ def parse_args():
     parser.add_argument('--wait-time', type=float, default=2, help='the interval of show (s)')
     add_threads_arg(parser)
     return parse_tool_args(parser)
+
+
+def run_inputs(cfg, args) -> list:
+    """What the run reads, which no output may replace: the config, the
+    checkpoint, the test set's annotation file and image folder."""
+    dataset = cfg.test_dataloader.dataset
+    while 'dataset' in dataset:  # dataset wrappers
+        dataset = dataset.dataset
+    root = dataset.get('data_root') or ''
+    images = (dataset.get('data_prefix') or {}).get('img')
+    return [args.config, args.checkpoint,
+            dataset.get('ann_file') and os.path.join(root, dataset.ann_file),
+            images is not None and os.path.join(root, images) or None]
 
 
 def main():
@@ -76,8 +88,18 @@ def main():
         enable_instance_masks(cfg, dump=args.out is not None,
                               show=bool(args.show or args.show_dir))
         apply_cpu_threads(args.cpu_threads, 'cuda' if torch.cuda.is_available() else 'cpu')
+        inputs = run_inputs(cfg, args)
+        check_output_folder(cfg.work_dir, 'work directory')
         check_writable_dir(cfg.work_dir, 'work directory')
+        if args.isic_out:
+            check_output_folder(args.isic_out, '--isic-out', inputs, replaced=True)
+        if args.show_dir:
+            # Painted images take the photos' names, in WORK_DIR/<timestamp>/
+            # SHOW_DIR (SHOW_DIR itself if absolute).
+            check_output_folder(os.path.normpath(os.path.join(
+                cfg.work_dir, 'timestamp', args.show_dir)), '--show-dir', inputs)
         if args.out is not None:
+            check_output_file(args.out, '--out', inputs)
             check_writable_dir(os.path.dirname(os.path.abspath(args.out)), '--out folder')
         try:
             # CPU-only torch: start the gloo group that mmengine cannot.
@@ -86,11 +108,11 @@ def main():
             raise ConfigError(str(err)) from None
         if args.show or args.show_dir:
             cfg = trigger_visualization_hook(cfg, args)
-        runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
+        runner = LesionRunner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
         if args.out is not None:
             runner.test_evaluator.metrics.append(AtomicDumpDetResults(out_file_path=args.out))
         if args.isic_out:
-            with StagedOutputFolder(args.isic_out) as staging:
+            with StagedOutputFolder(args.isic_out, '--isic-out', inputs) as staging:
                 runner.test()
                 if args.report and is_main_process():
                     # Part of the run's output: committed with it, or not at all.
