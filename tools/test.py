@@ -10,6 +10,7 @@ the README), and with ``--report`` the HTML report ``DIR/report.html``
 (photos and ground truth from the test dataset).
 """
 import argparse
+import json
 import os
 
 import torch
@@ -49,16 +50,23 @@ def parse_args():
 
 
 def run_inputs(cfg, args) -> list:
-    """What the run reads, which no output may replace: the config, the
-    checkpoint, the test set's annotation file and image folder."""
+    """What the run reads, which no output may replace or be written among:
+    the config, the checkpoint, the test set's annotation file and the
+    folders of its images."""
     dataset = cfg.test_dataloader.dataset
     while 'dataset' in dataset:  # dataset wrappers
         dataset = dataset.dataset
     root = dataset.get('data_root') or ''
-    images = (dataset.get('data_prefix') or {}).get('img')
-    return [args.config, args.checkpoint,
-            dataset.get('ann_file') and os.path.join(root, dataset.ann_file),
-            images is not None and os.path.join(root, images) or None]
+    prefix = (dataset.get('data_prefix') or {}).get('img') or ''
+    ann_file = os.path.join(root, dataset.get('ann_file') or '')
+    try:
+        with open(ann_file, encoding='utf-8') as f:
+            images = json.load(f)['images']
+        folders = {os.path.dirname(os.path.join(root, prefix, image['file_name']))
+                   for image in images}
+    except (OSError, ValueError, KeyError, TypeError):
+        folders = set()  # an unreadable file is reported when the dataset is built
+    return [args.config, args.checkpoint, ann_file, *sorted(folders)]
 
 
 def main():
