@@ -81,9 +81,10 @@ def check_weights_fit(model: nn.Module, state_dict: Mapping[str, Any], filename:
         raise CheckpointMismatchError(
             filename, 'the weights do not belong to the model: ' + '; '.join(found) +
             '. Was it trained with this config?')
+    # Every weight that goes in, the allowed layers' too when their shape fits.
     non_finite = [k for k, v in state_dict.items()
-                  if k in own and not allowed(k) and torch.is_tensor(v) and v.is_floating_point()
-                  and not bool(torch.isfinite(v).all())]
+                  if k in own and torch.is_tensor(v) and v.shape == own[k].shape
+                  and v.is_floating_point() and not bool(torch.isfinite(v).all())]
     if non_finite:
         raise CheckpointMismatchError(filename, f'{len(non_finite)} weights are not finite '
                                       f'(NaN or infinite): {_listed(non_finite)}')

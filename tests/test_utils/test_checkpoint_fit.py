@@ -54,13 +54,15 @@ def test_declared_layers_may_differ_and_keep_their_initialisation(tmp_path):
         check_weights_fit(model, source.state_dict(), 'coco.pth', reinit=['cl'])
 
 
-def test_a_non_finite_weight_is_refused(tmp_path):
+@pytest.mark.parametrize('layer', ('body.1', 'cls'))
+def test_a_non_finite_weight_is_refused(layer):
+    """In any layer that loads, one the allowance names included."""
     state = _Net().state_dict()
-    state['body.1.weight'][0, 0, 0, 0] = float('nan')
+    state[f'{layer}.weight'].view(-1)[0] = float('inf')
     with pytest.raises(CheckpointMismatchError,
                        match=r'nan.pth: 1 weights are not finite \(NaN or infinite\): '
-                       'body.1.weight'):
-        check_weights_fit(_Net(), state, 'nan.pth')
+                       f'{layer}.weight'):
+        check_weights_fit(_Net(), state, 'nan.pth', reinit=['cls'])
 
 
 def test_batchnorm_counters_may_be_missing_and_ddp_prefixes_are_removed():
