@@ -2,7 +2,9 @@
 
 The flags are MMDetection's. Checkpoints named by ``load_from`` or ``--resume``
 and those in the work directory are trusted to be loaded in full under
-torch >= 2.6 (see ``mmskin/utils/checkpoint.py``).
+torch >= 2.6 (see ``mmskin/utils/checkpoint.py``), and their weights must fit
+the model, but for the config's ``load_from_reinit`` layers when starting from
+``load_from`` (``mmskin/utils/checkpoint_fit.py``, ``docs/training.md``).
 """
 import argparse
 

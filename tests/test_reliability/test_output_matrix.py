@@ -190,7 +190,7 @@ def _hidden_leftovers(folder: Path) -> List[Path]:
 
 
 def _folder(path: Path) -> Path:
-    path.mkdir()
+    path.mkdir(parents=True)
     return path
 
 
@@ -282,6 +282,8 @@ def test_test_output_paths(ws, case):
 INFER_PATHS = dict(
     out_dir_a_file=lambda ws: dict(out=_a_file(ws), named=ws.tmp / 'results.txt'),
     masks_a_file=lambda ws: dict(named=ws.infer_out / 'masks'),
+    predictions_csv_a_folder=lambda ws: dict(named=_folder(ws.tmp / 'out' / 'predictions.csv'),
+                                             out=ws.tmp / 'out'),
     gt_masks_are_its_masks=lambda ws: dict(gt=ws.infer_out / 'masks',
                                            named=ws.infer_out / 'masks'),
     photos_are_its_overlays=lambda ws: dict(photos=ws.infer_out / 'overlays',
