@@ -10,9 +10,9 @@ checkpoint is refused, naming the file, when
   not have, or a weight of another shape, beyond a declared allowance
   (``reinit``: layer names whose weights may be missing or of another shape;
   they keep their initialisation). Only ``load_from`` when training takes one,
-  from the config's ``load_from_reinit`` (the COCO initialisation configs
-  declare the heads' class-specific layers); testing, inference and
-  ``--resume`` take none;
+  from the config's ``load_from_reinit`` (the model's base config names the
+  layers whose shape follows ``num_classes``, for the COCO initialisation);
+  testing, inference and ``--resume`` take none;
 * a weight it loads is not finite (NaN or infinite).
 
 BatchNorm's ``num_batches_tracked`` counters may be missing: older
