@@ -34,7 +34,8 @@ OUTPUT_TALLY: Counter = Counter()
 #: --cfg-options that turn the tiny ResNet-18 config into a ResNet-50 one.
 R50 = ['model.backbone.depth=50', 'model.neck.in_channels=[256,512,1024,2048]']
 ANALYSIS = dict(tables='tools/analysis/make_tables.py', report='tools/analysis/report.py',
-                resize='tools/dataset_converters/resize_isic_split.py')
+                resize='tools/dataset_converters/resize_isic_split.py',
+                extract='tools/misc/extract_weights.py')
 
 
 @pytest.fixture(scope='module', autouse=True)
@@ -366,3 +367,16 @@ def test_resize_out(ws, case):
                          [str(ws.root), 'annotations/isic2017_train.json', *argv,
                           '--long-side', '64'])
     check(guard, outcome, 'error', named)
+
+
+@pytest.mark.parametrize('case', ('its_checkpoint', 'existing_folder'))
+def test_extract_weights_out(ws, case):
+    """The backbone of a checkpoint never replaces the checkpoint."""
+    (ws.tmp / 'weights').mkdir()
+    checkpoint = ws.tmp / 'weights' / 'iter_2.pth'
+    shutil.copy(ws.checkpoint, checkpoint)
+    out = checkpoint if case == 'its_checkpoint' else _folder(ws.tmp / 'backbone.pth')
+    guard = Guard(ws)
+    outcome = in_process(_tool('extract').main,
+                         [str(checkpoint), '--prefix', 'backbone.', '--out', str(out)])
+    check(guard, outcome, 'error', out)
