@@ -17,13 +17,14 @@ not usable images are reported and skipped; the exit status is then 1.
 """
 import argparse
 import sys
+from pathlib import Path
 from typing import List, Optional
 
 import torch
 
 from mmskin.apis import (ConfigError, add_cfg_options_arg, add_threads_arg, apply_cpu_threads,
                          init_lesion_model, one_line_errors, run_inference)
-from mmskin.utils import check_writable_dir, list_images
+from mmskin.utils import check_output_file, check_output_folder, check_writable_dir, list_images
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -66,6 +67,12 @@ def main(argv: Optional[List[str]] = None) -> int:
         if args.cam_layer and not args.cam:
             raise ConfigError('--cam-layer needs --cam')
         images = list_images(args.input)
+        check_output_folder(args.out_dir, '--out-dir', subfolders=('masks', 'overlays'))
+        for name in ('masks', 'overlays'):
+            # Masks and overlays take the photos' names: never among inputs.
+            check_output_folder(Path(args.out_dir) / name, f'--out-dir {name}/',
+                                (args.input, args.gt_masks, args.config, args.checkpoint))
+        check_output_file(Path(args.out_dir) / 'predictions.csv', 'the CSV of --out-dir')
         check_writable_dir(args.out_dir, 'output folder')
         apply_cpu_threads(args.cpu_threads, args.device)
         model = init_lesion_model(args.config, args.checkpoint, args.device, args.cfg_options)

@@ -11,6 +11,7 @@ docs/evaluation.md), and with ``--report`` the HTML report ``DIR/report.html``
 map of the malignancy call to its galleries (:func:`mmskin.apis.lesion_cam`).
 """
 import argparse
+import json
 import os
 
 import torch
@@ -18,17 +19,16 @@ from mmdet.engine.hooks.utils import trigger_visualization_hook
 from mmengine.dist import is_main_process
 from mmengine.model import is_model_wrapper
 from mmengine.registry import RUNNERS
-from mmengine.runner import Runner
 
-import mmskin  # noqa: F401  registers modules and the checkpoint loaders
 from mmskin.apis import (ConfigError, StagedOutputFolder, add_common_args, add_interval_args,
                          add_threads_arg, apply_common_args, apply_cpu_threads,
                          enable_instance_masks, interval_resamples, lesion_cam_of, load_config,
                          one_line_errors, parse_tool_args, set_isic_intervals, set_isic_out_dir,
                          staging_dir)
-from mmskin.engine import init_cpu_distributed
+from mmskin.engine import LesionRunner, init_cpu_distributed
 from mmskin.evaluation.metrics import AtomicDumpDetResults
-from mmskin.utils import check_writable_dir, trust_checkpoint
+from mmskin.utils import (check_output_file, check_output_folder, check_writable_dir,
+                          trust_checkpoint)
 from mmskin.visualization.run_report import REPORT_NAME, write_test_report
 
 
@@ -58,6 +58,26 @@ def parse_args():
     parser.add_argument('--wait-time', type=float, default=2, help='the interval of show (s)')
     add_threads_arg(parser)
     return parse_tool_args(parser)
+
+
+def run_inputs(cfg, args) -> list:
+    """What the run reads, which no output may replace or be written among:
+    the config, the checkpoint, the test set's annotation file and the
+    folders of its images."""
+    dataset = cfg.test_dataloader.dataset
+    while 'dataset' in dataset:  # dataset wrappers
+        dataset = dataset.dataset
+    root = dataset.get('data_root') or ''
+    prefix = (dataset.get('data_prefix') or {}).get('img') or ''
+    ann_file = os.path.join(root, dataset.get('ann_file') or '')
+    try:
+        with open(ann_file, encoding='utf-8') as f:
+            images = json.load(f)['images']
+        folders = {os.path.dirname(os.path.join(root, prefix, image['file_name']))
+                   for image in images}
+    except (OSError, ValueError, KeyError, TypeError):
+        folders = set()  # an unreadable file is reported when the dataset is built
+    return [args.config, args.checkpoint, ann_file, *sorted(folders)]
 
 
 def main():
@@ -91,8 +111,18 @@ def main():
         enable_instance_masks(cfg, dump=args.out is not None,
                               show=bool(args.show or args.show_dir))
         apply_cpu_threads(args.cpu_threads, 'cuda' if torch.cuda.is_available() else 'cpu')
+        inputs = run_inputs(cfg, args)
+        check_output_folder(cfg.work_dir, 'work directory')
         check_writable_dir(cfg.work_dir, 'work directory')
+        if args.isic_out:
+            check_output_folder(args.isic_out, '--isic-out', inputs, replaced=True)
+        if args.show_dir:
+            # Painted images take the photos' names, in WORK_DIR/<timestamp>/
+            # SHOW_DIR (SHOW_DIR itself if absolute).
+            check_output_folder(os.path.normpath(os.path.join(
+                cfg.work_dir, 'timestamp', args.show_dir)), '--show-dir', inputs)
         if args.out is not None:
+            check_output_file(args.out, '--out', inputs)
             check_writable_dir(os.path.dirname(os.path.abspath(args.out)), '--out folder')
         try:
             # CPU-only torch: start the gloo group that mmengine cannot.
@@ -101,7 +131,7 @@ def main():
             raise ConfigError(str(err)) from None
         if args.show or args.show_dir:
             cfg = trigger_visualization_hook(cfg, args)
-        runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
+        runner = LesionRunner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
         saliency = None
         if args.cam:
             # The model the run loads its checkpoint into.
@@ -110,7 +140,7 @@ def main():
         if args.out is not None:
             runner.test_evaluator.metrics.append(AtomicDumpDetResults(out_file_path=args.out))
         if args.isic_out:
-            with StagedOutputFolder(args.isic_out) as staging:
+            with StagedOutputFolder(args.isic_out, '--isic-out', inputs) as staging:
                 runner.test()
                 if args.report and is_main_process():
                     # Part of the run's output: committed with it, or not at all.

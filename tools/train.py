@@ -2,17 +2,17 @@
 
 The flags are MMDetection's. Checkpoints named by ``load_from`` or ``--resume``
 and those in the work directory are trusted to be loaded in full under
-torch >= 2.6 (see ``mmskin/utils/checkpoint.py``).
+torch >= 2.6 (see ``mmskin/utils/checkpoint.py``), and their weights must fit
+the model, but for the config's ``load_from_reinit`` layers when starting from
+``load_from`` (``mmskin/utils/checkpoint_fit.py``, ``docs/training.md``).
 """
 import argparse
 
 from mmengine.registry import RUNNERS
-from mmengine.runner import Runner
 
-import mmskin  # noqa: F401  registers modules and the checkpoint loaders
 from mmskin.apis import (ConfigError, add_common_args, apply_common_args, load_config,
                          one_line_errors, parse_tool_args, resolve_resume)
-from mmskin.engine import init_cpu_distributed
+from mmskin.engine import LesionRunner, init_cpu_distributed
 from mmskin.utils import check_writable_dir
 
 
@@ -56,7 +56,7 @@ def main():
             init_cpu_distributed(cfg.launcher)
         except ValueError as err:
             raise ConfigError(str(err)) from None
-        runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
+        runner = LesionRunner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
         runner.train()
 
 

@@ -1,6 +1,6 @@
 # ResNet-101, COCO initialisation (paper Tables IV, VII; Table V "Ours").
 # The class-specific layers of the COCO weights (80 classes) do not fit 2
-# classes; mmengine's non-strict loading skips them with a warning.
+# classes: they keep their initialisation (load_from_reinit in the model's base).
 _base_ = './mask_rcnn_r50_fpn_focaljac.py'
 
 model = dict(backbone=dict(depth=101, init_cfg=None))  # COCO weights instead

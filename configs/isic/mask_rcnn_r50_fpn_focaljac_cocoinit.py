@@ -1,7 +1,6 @@
 # COCO initialisation (paper Tables IV, VII): mmdet's COCO Mask R-CNN weights.
-# Their class-specific layers (80 COCO classes: bbox_head.fc_cls, fc_reg,
-# mask_head.conv_logits) do not fit 2 classes; mmengine's non-strict loading
-# skips them with a warning, and they keep their random initialisation.
+# Their class-specific layers (80 COCO classes) do not fit 2 classes: they
+# keep their random initialisation (load_from_reinit in the model's base).
 _base_ = './mask_rcnn_r50_fpn_focaljac.py'
 
 model = dict(backbone=dict(init_cfg=None))  # COCO weights replace ImageNet's

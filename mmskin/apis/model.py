@@ -11,10 +11,9 @@ from mmdet.utils import get_test_pipeline_cfg
 from mmengine.config import Config
 from mmengine.model.utils import revert_sync_batchnorm
 from mmengine.registry import init_default_scope
-from mmengine.runner import load_checkpoint
 
 from mmskin.models.detectors import SkinLesionMaskRCNN
-from mmskin.utils import trust_checkpoint
+from mmskin.utils import load_weights, trust_checkpoint
 from .errors import ConfigError
 
 
@@ -49,16 +48,19 @@ def init_lesion_model(config: Union[str, Path, Config],
     """Build the config's model and load a checkpoint into it, for inference.
 
     Like mmdet's ``init_detector``, but the checkpoint is trusted first (it
-    is the one the user named, see ``mmskin/utils/checkpoint.py``), loaded
-    strictly (a checkpoint of another architecture is an error, not a model
-    with random layers) and the model must be a
+    is the one the user named, see ``mmskin/utils/checkpoint.py``), its
+    weights must fit the model (:func:`mmskin.utils.load_weights`: a
+    checkpoint of another architecture, one missing layers or holding a
+    non-finite weight is an error, not a model with random layers) and the
+    model must be a
     :class:`~mmskin.models.detectors.SkinLesionMaskRCNN`, whose predictions
     carry the combined lesion.
 
     Raises:
         FileNotFoundError: the config or checkpoint file does not exist.
-        ConfigError: the device is unavailable, the model is not a
-            ``SkinLesionMaskRCNN`` or the checkpoint does not fit it.
+        ConfigError: the device is unavailable or the model is not a
+            ``SkinLesionMaskRCNN``.
+        CheckpointMismatchError: the checkpoint's weights do not fit the model.
     """
     if isinstance(config, (str, Path)):
         if not Path(config).is_file():
@@ -86,11 +88,6 @@ def init_lesion_model(config: Union[str, Path, Config],
                           'the combined lesion')
     model = revert_sync_batchnorm(model)
     trust_checkpoint(checkpoint)
-    try:
-        load_checkpoint(model, checkpoint, map_location='cpu', strict=True)
-    except RuntimeError as err:
-        raise ConfigError(f'{checkpoint}: the weights do not fit the model of {cfg.filename} '
-                          f'({str(err).splitlines()[0]}); was it trained with this config?'
-                          ) from err
+    load_weights(model, checkpoint, map_location='cpu')
     model.cfg = cfg
     return model.to(device).eval()

@@ -16,8 +16,11 @@ code, so instead:
   naming the file.
 
 :func:`trust_checkpoint` marks a file, URL or folder as named by the user.
-Importing :mod:`mmskin` installs the loaders for local paths and http(s) URLs
-in mmengine's ``CheckpointLoader``.
+The loaders for local paths and http(s) URLs serve mmengine's
+``CheckpointLoader`` only inside :func:`checkpoint_loaders`, which mmskin's
+runner (:class:`~mmskin.engine.LesionRunner`: train, validation, test) and
+inference (:func:`~mmskin.apis.init_lesion_model`) enter; importing
+:mod:`mmskin` leaves mmengine's own loaders in place.
 
 Every checkpoint a run writes carries a hash of its tensors (the model's
 and the optimizer's) in ``meta['content_sha256']`` (:func:`add_content_hash`,
@@ -33,6 +36,7 @@ import os
 import os.path as osp
 import pickle
 import zipfile
+from contextlib import contextmanager
 from typing import Any, Iterator, Optional, Set, Tuple
 from urllib.parse import urlparse
 
@@ -195,6 +199,28 @@ def _load_from_http(filename: str, map_location: Any = None,
     return load_checkpoint_file(cached, map_location, trusted=is_trusted(filename))
 
 
-CheckpointLoader.register_scheme(prefixes='', loader=_load_from_local, force=True)
-CheckpointLoader.register_scheme(
-    prefixes=('http://', 'https://'), loader=_load_from_http, force=True)
+#: mmskin's loader of each ``CheckpointLoader`` prefix ('': any local path).
+LOADERS = {'': _load_from_local, 'http://': _load_from_http, 'https://': _load_from_http}
+
+
+@contextmanager
+def checkpoint_loaders() -> Iterator[None]:
+    """Load checkpoints by the rules above while the block runs: mmskin's
+    loaders replace mmengine's for local paths and http(s) URLs, and the
+    previous ones are back afterwards (a loader registered meanwhile by
+    someone else is kept). Blocks may nest."""
+    # mmengine offers no public way to read a registered loader.
+    previous = {prefix: CheckpointLoader._schemes.get(prefix) for prefix in LOADERS}
+    for prefix, loader in LOADERS.items():
+        CheckpointLoader.register_scheme(prefixes=prefix, loader=loader, force=True)
+    try:
+        yield
+    finally:
+        for prefix, loader in LOADERS.items():
+            if CheckpointLoader._schemes.get(prefix) is not loader:
+                continue
+            if previous[prefix] is None:
+                del CheckpointLoader._schemes[prefix]
+            else:
+                CheckpointLoader.register_scheme(prefixes=prefix, loader=previous[prefix],
+                                                 force=True)

@@ -32,7 +32,7 @@ from mmskin.evaluation.intervals import format_interval
 from mmskin.analysis.run_summary import RunSummary, summarize_run
 from mmskin.evaluation.statistics import N_RESAMPLES, brier_score, expected_calibration_error
 from mmskin.utils import (ISIC_CLASSES, ISICFileError, index_masks, list_images, mask_file_name,
-                          read_mask, read_prediction_mask)
+                          read_mask, read_prediction_mask, write_text_atomic)
 from .isic_plots import (figure_png, ja_histogram_figure, pr_figure, reliability_figure,
                          roc_figure)
 from .lesion_overlay import draw_lesion_overlay
@@ -293,7 +293,5 @@ def render_report(run_dir: str,
 def write_report(out_path: str, run_dir: str, image_paths: Mapping[str, Path],
                  **kwargs) -> str:
     """Render the page (:func:`render_report`) and write it to ``out_path``."""
-    html = render_report(run_dir, image_paths, **kwargs)
-    Path(out_path).parent.mkdir(parents=True, exist_ok=True)
-    Path(out_path).write_text(html, encoding='utf-8')
+    write_text_atomic(out_path, render_report(run_dir, image_paths, **kwargs))
     return out_path

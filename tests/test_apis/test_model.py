@@ -7,6 +7,7 @@ from mmengine.config import Config
 from mmengine.runner import save_checkpoint
 
 from mmskin.apis import ConfigError, build_test_pipeline, init_lesion_model, predict_lesion
+from mmskin.utils import CheckpointMismatchError
 
 REPO = Path(__file__).resolve().parents[2]
 CONFIG = REPO / 'configs/isic/mask_rcnn_r50_fpn_focaljac.py'
@@ -38,7 +39,7 @@ def test_init_lesion_model_and_predict_lesion(photos, model_files, tmp_path):
     partial = dict(model_files.state_dict)
     partial.pop(next(iter(partial)))
     save_checkpoint(partial, str(tmp_path / 'partial.pth'))
-    with pytest.raises(ConfigError, match='do not fit the model'):
+    with pytest.raises(CheckpointMismatchError, match='partial.pth: the weights do not belong'):
         init_lesion_model(model_files.config, tmp_path / 'partial.pth')
     if not torch.cuda.is_available():
         with pytest.raises(ConfigError, match='CUDA is not available'):

@@ -14,11 +14,11 @@ from mmengine.dataset import pseudo_collate
 from mmengine.logging import MMLogger
 from mmengine.optim import build_optim_wrapper
 from mmengine.registry import init_default_scope
-from mmengine.runner import load_checkpoint
 
 import mmdet
 from mmdet.registry import DATASETS, HOOKS, METRICS, MODELS, PARAM_SCHEDULERS
 from mmskin.engine import ThreePhaseTrainingHook  # importing mmskin registers it all
+from mmskin.utils import CheckpointMismatchError, load_weights
 
 REPO = Path(__file__).resolve().parents[2]
 CONFIGS = sorted(p.relative_to(REPO).as_posix() for p in (REPO / 'configs').rglob('*.py'))
@@ -157,7 +157,9 @@ def test_coco_initialisation_loads_mmdet_weights_of_the_same_depth(config):
 
 def test_coco_heads_of_mismatched_shape_are_skipped_and_the_rest_loads(
         make_cpu_cfg, tiny_coco, tmp_path):
-    """What mmengine's non-strict load_from does with an 80-class checkpoint."""
+    """``load_from`` of an 80-class checkpoint: the layers the config declares
+    in ``load_from_reinit`` keep their initialisation, the rest loads; without
+    the allowance (as when testing) the file is refused, naming a layer."""
     cfg = make_cpu_cfg(Config.fromfile(str(REPO / GRID[0])), tiny_coco, str(tmp_path))
     coco_cfg = copy.deepcopy(cfg.model)
     coco_cfg.roi_head.bbox_head.num_classes = 80
@@ -169,7 +171,9 @@ def test_coco_heads_of_mismatched_shape_are_skipped_and_the_rest_loads(
 
     model = MODELS.build(cfg.model)
     before = {k: v.clone() for k, v in model.state_dict().items()}
-    load_checkpoint(model, str(ckpt), strict=False)
+    with pytest.raises(CheckpointMismatchError, match=r'coco.pth: .*6 of another shape'):
+        load_weights(model, str(ckpt))
+    load_weights(model, str(ckpt), reinit=cfg.load_from_reinit)
     after, coco_state = model.state_dict(), coco.state_dict()
     mismatched = {k for k in after if after[k].shape != coco_state[k].shape}
     assert mismatched == {

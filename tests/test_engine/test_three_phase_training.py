@@ -7,9 +7,8 @@ import pytest
 import torch
 from mmengine.config import Config
 from mmengine.hooks import Hook
-from mmengine.runner import Runner
 
-import mmskin  # noqa: F401  registers the project's modules
+from mmskin.engine import LesionRunner
 from mmskin.utils import trust_checkpoint
 
 REPO = Path(__file__).resolve().parents[2]
@@ -77,7 +76,8 @@ class Recorder(Hook):
 
 
 def train(cfg: Config, recorder: Hook = None) -> Path:
-    runner = Runner.from_cfg(cfg)
+    # The tools' runner: it resumes mmengine checkpoints under torch >= 2.6.
+    runner = LesionRunner.from_cfg(cfg)
     if recorder is not None:
         runner.register_hook(recorder)
     runner.train()

@@ -36,6 +36,7 @@ import pytest
 from PIL import Image
 
 import mmskin.utils.atomic_write as atomic_write
+from mmskin.utils import mark_output_folder
 
 REPO = Path(__file__).resolve().parents[2]
 TRAIN_IMAGES = 'ISIC-2017_Training_Data'
@@ -228,6 +229,7 @@ class Workspace:
         (self.work_dir / 'iter_7.pth').write_bytes(b'earlier checkpoint')
         (self.work_dir / 'last_checkpoint').write_text(str(self.work_dir / 'iter_7.pth'))
         (self.isic_out / 'masks').mkdir(parents=True)
+        mark_output_folder(self.isic_out)  # written by a run: the next may replace it
         (self.isic_out / 'per_image.csv').write_text('image_id\nISIC_9999999\n')
         cv2.imwrite(str(self.isic_out / 'masks' / 'ISIC_9999999_segmentation.png'),
                     np.zeros((4, 4), np.uint8))
@@ -876,7 +878,7 @@ def test_killed_test(ws):
     assert not ws.check_earlier_outputs()
     expect(ws, ws.test(), 'ok', replaced=ws.isic_out)
     assert sorted(p.name for p in ws.isic_out.iterdir()) == [
-        'masks', 'part3_submission.csv', 'per_image.csv']
+        '.mmskin_output', 'masks', 'part3_submission.csv', 'per_image.csv']
     assert not staging.parent.exists()
 
 

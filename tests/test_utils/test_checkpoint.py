@@ -52,6 +52,8 @@ def _runner(work_dir, max_iters, checkpoint=None, **kwargs):
 @pytest.fixture(autouse=True)
 def _fresh_trust(monkeypatch):
     monkeypatch.setattr(ckpt_mod, '_trusted', set())
+    with ckpt_mod.checkpoint_loaders():  # as mmskin's runner and inference do
+        yield
 
 
 @pytest.fixture

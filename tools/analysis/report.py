@@ -18,12 +18,14 @@ and the most confident malignant calls get a gallery. Exit status: 0
 written, 1 bad input (one line naming the file).
 """
 import argparse
+import os.path as osp
 import sys
 
 import torch
 
 from mmskin.apis import add_interval_args, init_lesion_model, interval_resamples, lesion_cam_of
 from mmskin.evaluation import read_per_image
+from mmskin.utils import check_output_file
 from mmskin.visualization.report import GALLERY_SIZE, find_images, folder_gt_masks, write_report
 
 
@@ -53,8 +55,11 @@ def parse_args(argv=None) -> argparse.Namespace:
 def main(argv=None) -> int:
     args = parse_args(argv)
     try:
-        per_image = read_per_image(f'{args.run_dir}/per_image.csv')
+        per_image_csv = osp.join(args.run_dir, 'per_image.csv')
+        per_image = read_per_image(per_image_csv)
         image_paths = find_images(args.images, per_image['image_id'])
+        check_output_file(args.out, '--out', [per_image_csv, osp.join(args.run_dir, 'masks'),
+                                              args.gt_masks, *image_paths.values()])
         gt_mask = folder_gt_masks(args.gt_masks) if args.gt_masks else None
         if args.cam_layer and not args.cam:
             raise ValueError('--cam-layer needs --cam')

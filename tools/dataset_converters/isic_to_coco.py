@@ -30,7 +30,7 @@ from mmskin.datasets.conversion import (OFFICIAL_LAYOUTS, convert_to_coco, find_
                                         find_official_samples)
 from mmskin.datasets.conversion.other_layouts import (ISIC2018_SPLITS, find_folder_samples,
                                                       find_isic2018_samples, find_ph2_samples)
-from mmskin.utils import check_writable_dir, read_id_list
+from mmskin.utils import ISICFileError, check_output_file, check_writable_dir, read_id_list
 
 #: The options each layout takes (besides --out and the common ones).
 LAYOUT_OPTIONS = {
@@ -129,6 +129,11 @@ def main(argv=None) -> None:
     logging.basicConfig(format='%(levelname)s: %(message)s')
     # Bad input or an unwritable output: one line naming the file, exit 1.
     with one_line_errors():
+        # A .json file: never one of the images, masks or CSVs it is made of.
+        if Path(args.out).suffix.lower() != '.json':
+            raise ISICFileError(args.out, '--out must name a .json file (the COCO annotations)')
+        metadata = args.metadata and Path(args.root) / args.metadata
+        check_output_file(args.out, '--out', (args.labels, metadata, args.ids))
         check_writable_dir(Path(args.out).parent, 'output folder')
         collection = find_samples(args)
         if args.ids:

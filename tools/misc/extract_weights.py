@@ -9,12 +9,13 @@ with ``weights_only=True``, e.g. as a backbone ``init_cfg=dict(
 type='Pretrained', checkpoint=OUT, prefix='backbone.')``.
 """
 import argparse
+import io
 import sys
 from pathlib import Path
 
 import torch
 
-from mmskin.utils import load_checkpoint_file
+from mmskin.utils import ISICFileError, check_output_file, load_checkpoint_file, write_bytes_atomic
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -30,13 +31,18 @@ def main(argv=None) -> None:
     args = parse_args(argv)
     if not Path(args.checkpoint).is_file():
         sys.exit(f'error: {args.checkpoint}: checkpoint not found')
+    try:
+        check_output_file(args.out, '--out', [args.checkpoint])
+    except ISICFileError as error:
+        sys.exit(f'error: {error}')
     checkpoint = load_checkpoint_file(args.checkpoint, map_location='cpu', trusted=True)
     state_dict = checkpoint.get('state_dict', checkpoint)
     kept = {k: v for k, v in state_dict.items() if k.startswith(args.prefix)}
     if not kept:
         sys.exit(f'error: {args.checkpoint}: no weights named {args.prefix}*')
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    torch.save({'state_dict': kept}, args.out)
+    buffer = io.BytesIO()
+    torch.save({'state_dict': kept}, buffer)
+    write_bytes_atomic(args.out, buffer.getvalue())
     print(f'{args.out}: {len(kept)} tensors under {args.prefix} '
           f'({sum(v.numel() for v in kept.values())} values)')
 

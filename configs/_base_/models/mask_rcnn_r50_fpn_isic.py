@@ -2,6 +2,12 @@
 _base_ = 'mmdet::_base_/models/mask-rcnn_r50_fpn.py'
 
 num_classes = 2  # benign, malignant (mmskin.datasets.ISIC_CLASSES)
+# The layers whose shape follows num_classes. A `load_from` checkpoint of
+# another class count (mmdet's 80-class COCO weights) may differ there: they
+# keep their initialisation. Any other difference stops the run
+# (mmskin.engine.LesionRunner); testing and --resume allow none.
+load_from_reinit = ['roi_head.bbox_head.fc_cls', 'roi_head.bbox_head.fc_reg',
+                    'roi_head.mask_head.conv_logits']
 
 model = dict(
     type='SkinLesionMaskRCNN',

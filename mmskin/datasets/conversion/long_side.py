@@ -31,7 +31,8 @@ import numpy as np
 from mmdet.structures.mask import BitmapMasks
 from tqdm import tqdm
 
-from mmskin.utils import ISICFileError, decode_segmentation, dump_json_atomic, write_image_atomic
+from mmskin.utils import (ISICFileError, check_output_file, check_output_folder,
+                          decode_segmentation, dump_json_atomic, write_image_atomic)
 from mmskin.utils.isic_files import PathLike
 from .coco import mask_to_annotation
 
@@ -118,8 +119,10 @@ def resize_split(data_root: PathLike, ann_file: PathLike, out_file: PathLike, im
         nproc: worker processes.
 
     Raises:
-        ISICFileError: an unreadable annotation file or image, or an image
-            whose size is not the annotation file's.
+        ISICFileError: an unreadable annotation file or image, an image
+            whose size is not the annotation file's, or an output that would
+            replace the split's annotation file or images
+            (:mod:`mmskin.utils.output_paths`).
     """
     if image_format not in IMAGE_FORMATS:
         raise ValueError(f'image_format must be one of {sorted(IMAGE_FORMATS)}, '
@@ -134,6 +137,10 @@ def resize_split(data_root: PathLike, ann_file: PathLike, out_file: PathLike, im
         images, all_annotations = coco['images'], coco['annotations']
     except (OSError, ValueError, KeyError, TypeError) as err:
         raise ISICFileError(ann_path, f'not a readable COCO annotation file ({err})') from None
+    # The copies never replace the split: its annotation file, its images.
+    sources = [ann_path, *sorted({str(data_root / info.get('file_name', '')) for info in images})]
+    check_output_file(out_file, '--out', sources)
+    check_output_folder(data_root / img_dir, '--img-dir', sources)
     by_image = {}
     for annotation in all_annotations:
         by_image.setdefault(annotation['image_id'], []).append(annotation)
