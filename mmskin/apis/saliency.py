@@ -30,7 +30,7 @@ import torch.nn.functional as F
 from mmcv.transforms import Compose
 from mmengine.config import Config
 
-from mmskin.models.mmdet_private import restore_unpadded_shape
+from mmskin.utils.upstream_private import restore_unpadded_shape
 from mmskin.utils import ISIC_CLASSES
 from .errors import ConfigError
 from .model import build_test_pipeline

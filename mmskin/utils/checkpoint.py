@@ -45,6 +45,8 @@ from mmengine.dist import get_dist_info
 from mmengine.logging import print_log
 from mmengine.runner.checkpoint import CheckpointLoader
 
+from .upstream_private import checkpoint_schemes
+
 _trusted: Set[str] = set()
 
 
@@ -209,18 +211,17 @@ def checkpoint_loaders() -> Iterator[None]:
     loaders replace mmengine's for local paths and http(s) URLs, and the
     previous ones are back afterwards (a loader registered meanwhile by
     someone else is kept). Blocks may nest."""
-    # mmengine offers no public way to read a registered loader.
-    previous = {prefix: CheckpointLoader._schemes.get(prefix) for prefix in LOADERS}
+    previous = {prefix: checkpoint_schemes().get(prefix) for prefix in LOADERS}
     for prefix, loader in LOADERS.items():
         CheckpointLoader.register_scheme(prefixes=prefix, loader=loader, force=True)
     try:
         yield
     finally:
         for prefix, loader in LOADERS.items():
-            if CheckpointLoader._schemes.get(prefix) is not loader:
+            if checkpoint_schemes().get(prefix) is not loader:
                 continue
             if previous[prefix] is None:
-                del CheckpointLoader._schemes[prefix]
+                del checkpoint_schemes()[prefix]
             else:
                 CheckpointLoader.register_scheme(prefixes=prefix, loader=previous[prefix],
                                                  force=True)

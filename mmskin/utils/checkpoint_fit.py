@@ -23,10 +23,11 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
 import torch
 import torch.nn as nn
-from mmengine.runner.checkpoint import CheckpointLoader, _load_checkpoint_to_model
+from mmengine.runner.checkpoint import CheckpointLoader
 
 from .checkpoint import checkpoint_loaders
 from .isic_files import ISICFileError
+from .upstream_private import load_checkpoint_to_model
 
 #: mmengine's default: the prefix a DDP wrapper adds to every weight's name.
 REVISE_KEYS = [(r'^module\.', '')]
@@ -110,5 +111,5 @@ def load_weights(model: nn.Module, filename: str, map_location: Any = 'cpu',
         on_loaded(checkpoint)
     check_weights_fit(model, checkpoint_state_dict(checkpoint, filename, revise_keys), filename,
                       reinit)
-    return _load_checkpoint_to_model(model, checkpoint, strict=False,
-                                     revise_keys=list(revise_keys))
+    return load_checkpoint_to_model(model, checkpoint, strict=False,
+                                    revise_keys=list(revise_keys))

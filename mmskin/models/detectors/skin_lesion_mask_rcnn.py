@@ -11,7 +11,7 @@ from mmdet.structures.bbox import bbox2roi
 from mmengine.structures import InstanceData
 from torch import Tensor
 
-from ..mmdet_private import mask_forward, restore_unpadded_shape
+from mmskin.utils.upstream_private import mask_forward, restore_unpadded_shape
 from ..roi_heads.lesion_mask import paste_lesion_mask
 
 

@@ -1,6 +1,7 @@
-"""mmdet's private surface that mmskin relies on (``MMDET_PRIVATE``): each
-entry's shape as mmdet 3.3.0 has it. A failure here after an mmdet upgrade
-names what to port before results can silently go wrong."""
+"""The private surface of mmdet and mmengine that mmskin relies on
+(``UPSTREAM_PRIVATE``): each entry's shape as mmdet 3.3.0 / mmengine 0.10.7
+have it. A failure here after an upgrade names what to port before results
+can silently go wrong."""
 import inspect
 
 import numpy as np
@@ -9,9 +10,13 @@ from mmdet.datasets.transforms import Pad
 from mmdet.models.roi_heads import StandardRoIHead
 from mmdet.models.roi_heads.bbox_heads import BBoxHead
 from mmdet.structures import DetDataSample
+from mmengine.runner.checkpoint import CheckpointLoader
+from mmengine.runner.checkpoint import load_checkpoint as mmengine_load_checkpoint
 
-from mmskin.models.mmdet_private import MMDET_PRIVATE, mask_forward, restore_unpadded_shape
 from mmskin.models.roi_heads import SkinLesionBBoxHead
+from mmskin.utils.upstream_private import (UPSTREAM_PRIVATE, checkpoint_schemes,
+                                           load_checkpoint_to_model, mask_forward,
+                                           restore_unpadded_shape)
 
 
 def _params(function):
@@ -19,9 +24,10 @@ def _params(function):
 
 
 def test_every_private_use_is_guarded_here():
-    assert set(MMDET_PRIVATE) == {
+    assert set(UPSTREAM_PRIVATE) == {
         'StandardRoIHead._mask_forward', 'BBoxHead._predict_by_feat_single',
-        'Pad records the padded size as img_shape'}
+        'Pad records the padded size as img_shape', 'mmengine CheckpointLoader._schemes',
+        'mmengine _load_checkpoint_to_model'}
 
 
 def test_mask_forward_returns_the_mask_logits_of_the_rois():
@@ -51,3 +57,24 @@ def test_pad_records_the_padded_size_and_prediction_undoes_it():
                                          img_shape=padded['img_shape']))
     restore_unpadded_shape(sample)
     assert sample.img_shape == (160, 240)
+
+
+def test_checkpoint_schemes_is_the_live_registry_of_loaders():
+    def loader(filename, map_location=None):
+        return dict(state_dict={})
+
+    CheckpointLoader.register_scheme(prefixes='mmskin-test://', loader=loader)
+    try:
+        assert checkpoint_schemes()['mmskin-test://'] is loader
+    finally:
+        del checkpoint_schemes()['mmskin-test://']
+    assert 'mmskin-test://' not in CheckpointLoader._schemes
+
+
+def test_load_checkpoint_to_model_is_what_the_runner_loads_with():
+    assert '_load_checkpoint_to_model' in inspect.getsource(mmengine_load_checkpoint)
+    model = torch.nn.Linear(2, 1)
+    weights = dict(state_dict={'weight': torch.ones(1, 2), 'bias': torch.zeros(1)})
+    load_checkpoint_to_model(model, weights, strict=True)
+    assert torch.equal(model.weight, torch.ones(1, 2))
+    assert _params(load_checkpoint_to_model)[:3] == ['model', 'checkpoint', 'strict']

@@ -1,16 +1,19 @@
-"""The private parts of mmdet 3.3.0 that mmskin relies on, in one place.
+"""The private parts of mmdet 3.3.0 and mmengine 0.10.7 that mmskin relies
+on, in one place.
 
-mmdet has no public call for these; an mmdet upgrade may change them
-without notice, so each is listed in :data:`MMDET_PRIVATE` and guarded by
-``tests/test_models/test_mmdet_private.py``, which fails on an mmdet whose
-private surface changed before any result can silently go wrong.
+Neither package has a public call for these; an upgrade may change them
+without notice, so each is listed in :data:`UPSTREAM_PRIVATE`, reached only
+through this module and guarded by ``tests/test_utils/test_upstream_private.py``,
+which fails on a release whose private surface changed before any result can
+silently go wrong.
 """
-from typing import Tuple
+from typing import Dict, Tuple
 
+from mmengine.runner.checkpoint import CheckpointLoader, _load_checkpoint_to_model
 from torch import Tensor
 
-#: What mmskin uses that mmdet does not publish, and where.
-MMDET_PRIVATE = {
+#: What mmskin uses that mmdet or mmengine does not publish, and where.
+UPSTREAM_PRIVATE = {
     'StandardRoIHead._mask_forward':
     'runs the mask head on the kept lesion\'s RoIs only (mask_forward, used by '
     'SkinLesionMaskRCNN)',
@@ -18,7 +21,22 @@ MMDET_PRIVATE = {
     'overridden by SkinLesionBBoxHead to keep each detection\'s softmax',
     'Pad records the padded size as img_shape':
     'undone by restore_unpadded_shape before prediction (SkinLesionMaskRCNN.predict)',
+    'mmengine CheckpointLoader._schemes':
+    'read and restored by checkpoint_loaders (no public way to read or remove a loader)',
+    'mmengine _load_checkpoint_to_model':
+    'what Runner.load_checkpoint calls; load_weights uses it after its own checks',
 }
+
+#: mmengine's loader of a state dict into a model (prefix handling, non-strict
+#: loading), as its ``Runner.load_checkpoint`` calls it.
+load_checkpoint_to_model = _load_checkpoint_to_model
+
+
+def checkpoint_schemes() -> Dict[str, object]:
+    """mmengine's registered checkpoint loaders, prefix -> loader: the live
+    dict, so removing a key unregisters that loader. ``register_scheme``
+    replaces the dict, so ask again after registering."""
+    return CheckpointLoader._schemes
 
 
 def mask_forward(roi_head, x: Tuple[Tensor, ...], rois: Tensor) -> Tensor:
