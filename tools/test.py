@@ -21,8 +21,9 @@ from mmengine.runner import Runner
 import mmskin  # noqa: F401  registers modules and the checkpoint loaders
 from mmskin.apis import (ConfigError, StagedOutputFolder, add_common_args, add_interval_args,
                          add_threads_arg, apply_common_args, apply_cpu_threads,
-                         enable_instance_masks, interval_resamples, load_config, one_line_errors,
-                         parse_tool_args, set_isic_intervals, set_isic_out_dir, staging_dir)
+                         enable_instance_masks, interval_resamples, load_config,
+                         nonnegative_float, one_line_errors, parse_tool_args, set_isic_intervals,
+                         set_isic_out_dir, staging_dir)
 from mmskin.engine import init_cpu_distributed
 from mmskin.evaluation.metrics import AtomicDumpDetResults
 from mmskin.utils import check_writable_dir, trust_checkpoint
@@ -44,7 +45,7 @@ def parse_args():
     parser.add_argument('--show', action='store_true', help='show prediction results')
     parser.add_argument(
         '--show-dir', help='save painted images under work_dir/<timestamp>/SHOW_DIR')
-    parser.add_argument('--wait-time', type=float, default=2, help='the interval of show (s)')
+    parser.add_argument('--wait-time', type=nonnegative_float, default=2, help='the interval of show (s)')
     add_threads_arg(parser)
     return parse_tool_args(parser)
 

@@ -8,44 +8,44 @@ from pathlib import Path
 from typing import Dict, Tuple, Union
 
 import numpy as np
-from pycocotools.coco import COCO
 
 from mmskin.evaluation.functional import classification_summary
-from mmskin.utils import ISICFileError, decode_segmentation
+from mmskin.utils import (ISIC_CLASSES, UNKNOWN_LABEL, ISICFileError, decode_segmentation,
+                          read_lesion_coco)
 
-_MALIGNANT = 'malignant'
+_MALIGNANT = ISIC_CLASSES.index('malignant')
 
 
 def lesion_area_fractions(ann_file: Union[str, Path]) -> Tuple[np.ndarray, np.ndarray]:
     """Ground-truth labels and lesion-area fractions of the images of a COCO file.
 
     Args:
-        ann_file: a COCO instance file of the ISIC converter (one lesion
-            annotation per image, categories ``benign`` and ``malignant``).
+        ann_file: a lesion COCO file, read by
+            :func:`mmskin.utils.read_lesion_coco` (categories by name).
 
     Returns:
         ``(labels, fractions)``: (N,) 0 benign / 1 malignant, and (N,) the
         lesion's pixel area (union of the image's masks) / image area.
 
     Raises:
-        ISICFileError: an image without a lesion annotation, or no
-            ``malignant`` category.
+        ISICFileError: the file is inconsistent (:func:`mmskin.utils.read_lesion_coco`),
+            or an image has no benign / malignant label.
     """
-    coco = COCO(str(ann_file))
-    malignant = [c['id'] for c in coco.loadCats(coco.getCatIds()) if c['name'] == _MALIGNANT]
-    if not malignant:
-        raise ISICFileError(ann_file, f'no category named {_MALIGNANT!r}')
+    lesions = read_lesion_coco(ann_file)
+    unknown = [i for i, label in lesions.image_labels.items() if label == UNKNOWN_LABEL]
+    if unknown:
+        raise ISICFileError(ann_file, f'{len(unknown)} images have no benign / malignant label '
+                            f'(e.g. image {unknown[0]}); the baseline ranks labelled images')
+    by_image: Dict[int, list] = {}
+    for ann in lesions.coco['annotations']:
+        by_image.setdefault(ann['image_id'], []).append(ann)
     labels, fractions = [], []
-    for image_id in sorted(coco.getImgIds()):
-        image = coco.loadImgs(image_id)[0]
-        anns = coco.loadAnns(coco.getAnnIds(imgIds=image_id))
-        if not anns:
-            raise ISICFileError(ann_file, f'image {image["file_name"]} has no lesion')
+    for image in sorted(lesions.coco['images'], key=lambda image: image['id']):
         masks = [decode_segmentation(ann['segmentation'], image['height'], image['width'],
-                                     ann_file) for ann in anns]
+                                     ann_file) for ann in by_image[image['id']]]
         area = float(np.count_nonzero(np.any(masks, axis=0)))
         fractions.append(area / (image['width'] * image['height']))
-        labels.append(int(any(ann['category_id'] in malignant for ann in anns)))
+        labels.append(int(lesions.image_labels[image['id']] == _MALIGNANT))
     return np.array(labels), np.array(fractions)
 
 

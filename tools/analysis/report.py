@@ -16,7 +16,7 @@ offline. Exit status: 0 written, 1 bad input (one line naming the file).
 import argparse
 import sys
 
-from mmskin.apis import add_interval_args, interval_resamples
+from mmskin.apis import add_interval_args, interval_resamples, nonnegative_int
 from mmskin.evaluation import read_per_image
 from mmskin.visualization.report import GALLERY_SIZE, find_images, folder_gt_masks, write_report
 
@@ -27,7 +27,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--images', required=True, help='folder of the test photos')
     parser.add_argument('--gt-masks', help='folder of the ground-truth masks (optional)')
     parser.add_argument('--out', required=True, help='the HTML file to write')
-    parser.add_argument('--gallery', type=int, default=GALLERY_SIZE,
+    parser.add_argument('--gallery', type=nonnegative_int, default=GALLERY_SIZE,
                         help='photos per gallery (default %(default)s)')
     parser.add_argument('--positive', choices=('malignant', 'benign'), default='malignant')
     add_interval_args(parser)
