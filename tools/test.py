@@ -45,7 +45,8 @@ def parse_args():
     parser.add_argument('--show', action='store_true', help='show prediction results')
     parser.add_argument(
         '--show-dir', help='save painted images under work_dir/<timestamp>/SHOW_DIR')
-    parser.add_argument('--wait-time', type=nonnegative_float, default=2, help='the interval of show (s)')
+    parser.add_argument('--wait-time', type=nonnegative_float, default=2,
+                        help='the interval of show (s)')
     add_threads_arg(parser)
     return parse_tool_args(parser)
 

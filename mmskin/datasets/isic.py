@@ -13,6 +13,7 @@ from mmengine.logging import print_log
 from mmskin.utils import (ISIC_CLASSES, STORED_ORIENTATION, UNKNOWN_LABEL, ISICFileError,
                           read_image_size, read_lesion_coco)
 
+
 class _CheckedImageLoading:
     """Wraps the pipeline's image loading step: a file that does not decode,
     or decodes to another size than its annotation says, is an
