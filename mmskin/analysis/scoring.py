@@ -27,9 +27,8 @@ def _split_header(path: Path, rows: list, column: str) -> Tuple[list, int]:
         return rows, 1
     header = [cell.lower() for cell in first]
     if header[0] != 'image_id' or column not in header:
-        raise ISICFileError(path, f'line 1 {",".join(first)!r} is not the header: expected the '
-                            f'columns image_id,{column} (or no header, rows "<image id>,'
-                            '<probability>")')
+        raise ISICFileError(path, f'line 1 {",".join(first)!r} is neither the header '
+                            f'image_id,{column} nor a row "<image id>,<probability>"')
     return rows[1:], header.index(column)
 
 
