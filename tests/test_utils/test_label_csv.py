@@ -60,7 +60,6 @@ def test_archive_one_hot_and_malignant_forms(tmp_path):
     assert read_label_csv(malignant).check() == {'A': 1, 'B': 0}
 
 
-
 @pytest.mark.parametrize('row, problem', [
     ('A,1.0,1.0,0.0', r'line 3: A has 2 diagnoses \(MEL, NV\); a one-hot row has exactly one 1 '
      'among MEL,NV,BCC'),
