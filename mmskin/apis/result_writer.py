@@ -73,9 +73,10 @@ class LesionResultWriter:
             return {}
         header, rows = read_csv_table(self.csv_path, ())
         if tuple(header) != LESION_COLUMNS:
-            raise ISICFileError(self.csv_path, 'not a predictions.csv of tools/infer.py '
-                                f'(expected the columns {",".join(LESION_COLUMNS)}); it would '
-                                'be overwritten: choose another --out-dir or remove the file')
+            raise ISICFileError(self.csv_path, f'line 1 {",".join(header)!r} is not the header '
+                                'of a predictions.csv of tools/infer.py (expected the columns '
+                                f'{",".join(LESION_COLUMNS)}); it would be overwritten: choose '
+                                'another --out-dir or remove the file')
         if rows:
             read_lesion_csv(self.csv_path, LESION_COLUMNS)
         return {row[0]: row for _, row in rows}
