@@ -207,7 +207,7 @@ def test_per_image_csv_reads_back(samples, tmp_path):
     assert data['gt_label'].dtype == np.int64 and data['detected'].tolist() == [1, 1, 0, 1]
     assert data['JA'][:3] == pytest.approx([1, 4 / 12, 0], abs=1e-6)
     assert np.isnan(data['JA'][3])  # both masks empty, excluded
-    with pytest.raises(ValueError, match='none.csv: file does not exist'):
+    with pytest.raises(ValueError, match='none.csv: file not found'):
         read_per_image(str(tmp_path / 'none.csv'))
     text = open(path).read().splitlines()
     (tmp_path / 'twice.csv').write_text('\n'.join(text + text[-1:]) + '\n')
