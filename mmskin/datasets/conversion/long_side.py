@@ -19,7 +19,6 @@ original resolution.
 from __future__ import annotations
 
 import copy
-import json
 from dataclasses import dataclass
 from multiprocessing import Pool
 from pathlib import Path, PurePosixPath
@@ -31,7 +30,8 @@ import numpy as np
 from mmdet.structures.mask import BitmapMasks
 from tqdm import tqdm
 
-from mmskin.utils import ISICFileError, decode_segmentation, dump_json_atomic, write_image_atomic
+from mmskin.utils import (ISICFileError, decode_segmentation, dump_json_atomic, read_lesion_coco,
+                          write_image_atomic)
 from mmskin.utils.isic_files import PathLike
 from .coco import mask_to_annotation
 
@@ -118,8 +118,9 @@ def resize_split(data_root: PathLike, ann_file: PathLike, out_file: PathLike, im
         nproc: worker processes.
 
     Raises:
-        ISICFileError: an unreadable annotation file or image, or an image
-            whose size is not the annotation file's.
+        ISICFileError: an unreadable or inconsistent annotation file
+            (:func:`mmskin.utils.read_lesion_coco`), an unreadable image, or an
+            image whose size is not the annotation file's.
     """
     if image_format not in IMAGE_FORMATS:
         raise ValueError(f'image_format must be one of {sorted(IMAGE_FORMATS)}, '
@@ -129,11 +130,8 @@ def resize_split(data_root: PathLike, ann_file: PathLike, out_file: PathLike, im
     data_root, ann_path = Path(data_root), Path(ann_file)
     if not ann_path.is_absolute() and not ann_path.is_file():
         ann_path = data_root / ann_path
-    try:
-        coco = json.loads(ann_path.read_text())
-        images, all_annotations = coco['images'], coco['annotations']
-    except (OSError, ValueError, KeyError, TypeError) as err:
-        raise ISICFileError(ann_path, f'not a readable COCO annotation file ({err})') from None
+    coco = read_lesion_coco(ann_path).coco
+    images, all_annotations = coco['images'], coco['annotations']
     by_image = {}
     for annotation in all_annotations:
         by_image.setdefault(annotation['image_id'], []).append(annotation)

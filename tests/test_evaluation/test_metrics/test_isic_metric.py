@@ -220,3 +220,14 @@ def test_per_image_csv_reads_back(samples, tmp_path):
     (tmp_path / 'empty.csv').write_text(text[0] + '\n')
     with pytest.raises(ValueError, match='empty.csv: no rows'):
         read_per_image(str(tmp_path / 'empty.csv'))
+
+
+@pytest.mark.parametrize('build', [
+    lambda: ISICSegMetric(tja_threshold=65),
+    lambda: ISICClsMetric(threshold=-0.5),
+    lambda: ISICClsMetric(threshold=float('nan')),
+    lambda: ISICClsMetric(sensitivities=(0.95, 98)),
+])
+def test_thresholds_outside_zero_one_are_refused(build):
+    with pytest.raises(ValueError, match=r'must be a number in \[0, 1\]'):
+        build()
