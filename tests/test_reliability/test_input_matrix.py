@@ -433,6 +433,7 @@ FLAGS = dict(
     convert_processes=('--nproc', '0', 'convert'),
     test_wait=('--wait-time', '-1', 'test'),
     test_resamples=('--ci-resamples', '0', 'test'),
+    train_local_rank=('--local-rank', '-1', 'train'),
 )
 
 
@@ -448,7 +449,7 @@ def test_numeric_flag_out_of_range(ws, case):
                                         '--out-dir', str(ws.infer_out), *extra]),
         convert=lambda: ws._run('convert', ['isic2017', str(ws.root), '--split', 'Training',
                                             '--out', str(ws.tmp / 'x.json'), *extra]),
-        test=lambda: ws.test(extra=extra))
+        test=lambda: ws.test(extra=extra), train=lambda: ws.train(extra=extra))
     outcome, before = run(ws, tools[entry])
     expect(ws, outcome, before, 'usage', flag)
 
