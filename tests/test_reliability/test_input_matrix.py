@@ -151,7 +151,8 @@ def expect(ws: Inputs, outcome: Outcome, before: Dict[str, bytes], result: str,
             assert named is None or str(named) in outcome.error_lines[0], outcome.err
         elif result == 'usage':
             assert outcome.rc == 2, outcome.err
-            assert f'error: argument {named}' in outcome.err, outcome.err
+            usage = [line for line in outcome.err.splitlines() if ': error: argument ' in line]
+            assert len(usage) == 1 and str(named) in usage[0], outcome.err
         else:
             assert outcome.rc == 0, outcome.err
             assert not outcome.error_lines, outcome.err
