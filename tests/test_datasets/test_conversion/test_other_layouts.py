@@ -183,12 +183,13 @@ def test_official_layouts_without_their_label_csv(real, tmp_path, layout, caplog
     assert 'no label CSV' in caplog.text
 
 
-def test_ph2_masks_as_distributed_one_bit_and_24_bit_grey(tmp_path):
+def test_ph2_masks_as_distributed_one_bit_and_24_bit_grey(real, tmp_path):
     """PH2 copies hold 1-bit BMP lesion masks and, here and there, a 24-bit
     BMP whose three channels are equal: 40 real lesions so laid out convert
     to 40 images whose masks are the source pixels; a mask in real colour is
     refused, worded for a BMP."""
-    ids = sorted(p.stem for p in (ISIC2017 / 'images').glob('*.jpg'))[:40]
+    source = next(iter(real.values()))[0].parents[1]  # the real ISIC 2017 set
+    ids = sorted(p.stem for p in (source / 'images').glob('*.jpg'))[:40]
     root = tmp_path / 'PH2Dataset'
     truth = {}
     for number, isic_id in enumerate(ids, start=1):
@@ -196,9 +197,9 @@ def test_ph2_masks_as_distributed_one_bit_and_24_bit_grey(tmp_path):
         folder = root / 'PH2 Dataset images' / case
         (folder / f'{case}_Dermoscopic_Image').mkdir(parents=True)
         (folder / f'{case}_lesion').mkdir()
-        Image.open(ISIC2017 / 'images' / f'{isic_id}.jpg').save(
+        Image.open(source / 'images' / f'{isic_id}.jpg').save(
             folder / f'{case}_Dermoscopic_Image' / f'{case}.bmp')
-        grey = Image.open(ISIC2017 / 'masks' / f'{isic_id}_segmentation.png')
+        grey = Image.open(source / 'masks' / f'{isic_id}_segmentation.png')
         mask = grey.convert('RGB') if number == 7 else grey.convert('1')
         mask.save(folder / f'{case}_lesion' / f'{case}_lesion.bmp')
         with Image.open(folder / f'{case}_lesion' / f'{case}_lesion.bmp') as written:
