@@ -27,7 +27,6 @@ def _number(parse: Callable[[str], float], kind: str, low: float, high: float = 
             raise argparse.ArgumentTypeError(f'{text!r} is not a {expected}')
         return value
 
-    checked.__name__ = expected  # argparse names the type in some messages
     return checked
 
 

@@ -130,9 +130,10 @@ def _parse_cell(path: Path, line: int, column: str, cell: str) -> float:
     if math.isnan(value) and column in NAN_COLUMNS:
         return value
     low, high = COLUMN_RANGES[column]
-    if not low <= value <= high:  # NaN and infinities fail too
-        raise ISICFileError(path, f'line {line}: {column} = {cell!r} is outside [{low}, '
-                            f'{high}]')
+    if not (math.isfinite(value) and low <= value <= high):
+        bounds = f'in [{low}, {high}]' if math.isfinite(high) else f'>= {low}'
+        raise ISICFileError(path, f'line {line}: {column} = {cell!r} is not a finite number '
+                            f'{bounds}')
     return value
 
 

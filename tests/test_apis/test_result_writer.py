@@ -117,7 +117,7 @@ def test_a_foreign_predictions_csv_is_not_overwritten(tmp_path):
     (lambda row: (row.replace('earlier', 'earlier_é') + '\r\n').encode('latin-1'),
      'line 2: byte 0xe9 is not UTF-8'),
     (lambda row: row.replace(',0.250000,', ',7.5,').encode(), "line 2: p_malignant = '7.5' is "
-     'outside'),
+     'not a finite number'),
     (lambda row: row.rsplit(',', 1)[0].encode(), 'line 2: 9 fields, but the header has 10'),
 ])
 def test_an_earlier_predictions_csv_that_cannot_be_kept_is_named(tmp_path, data, problem):

@@ -67,15 +67,16 @@ def test_reading_errors_name_the_file_and_the_problem(tmp_path):
 
 
 @pytest.mark.parametrize('column, cell, problem', [
-    ('JA', '1.7', r"JA = '1.7' is outside \[0.0, 1.0\]"),
-    ('DI', '-0.1', r"DI = '-0.1' is outside"),
-    ('p_malignant', 'inf', r"p_malignant = 'inf' is outside"),
-    ('score', 'nan', r"score = 'nan' is outside"),
-    ('gt_label', '2', r"gt_label = '2' is outside \[-1, 1\]"),
-    ('pred_label', '-1', r"pred_label = '-1' is outside \[0, 1\]"),
-    ('detected', '3', r"detected = '3' is outside"),
-    ('area', '-4', r"area = '-4' is outside"),
-    ('x1', '-inf', r"x1 = '-inf' is outside"),
+    ('JA', '1.7', r"JA = '1.7' is not a finite number in \[0.0, 1.0\]"),
+    ('DI', '-0.1', r"DI = '-0.1' is not a finite number"),
+    ('p_malignant', 'inf', r"p_malignant = 'inf' is not a finite number"),
+    ('score', 'nan', r"score = 'nan' is not a finite number"),
+    ('gt_label', '2', r"gt_label = '2' is not a finite number in \[-1, 1\]"),
+    ('pred_label', '-1', r"pred_label = '-1' is not a finite number in \[0, 1\]"),
+    ('detected', '3', r"detected = '3' is not a finite number"),
+    ('area', '-4', r"area = '-4' is not a finite number"),
+    ('x1', '-inf', r"x1 = '-inf' is not a finite number >= 0.0"),
+    ('y1', 'inf', r"y1 = 'inf' is not a finite number >= 0.0"),
 ])
 def test_values_outside_their_domain_name_the_line(tmp_path, column, cell, problem):
     """A per-image JA of 1.7 (a file written by hand or by another program)
