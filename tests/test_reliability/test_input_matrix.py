@@ -455,6 +455,13 @@ def test_numeric_flag_out_of_range(ws, case):
     expect(ws, outcome, before, 'usage', flag)
 
 
+@pytest.mark.parametrize('value', ('0', '-5', '2.5'))
+def test_iteration_count_out_of_range_train(ws, value):
+    outcome, before = run(ws, lambda: ws.train([f'train_cfg.max_iters={value}']))
+    expect(ws, outcome, before, 'error', ws.config)
+    assert f'train_cfg.max_iters = {value}' in outcome.error_lines[0], outcome.err
+
+
 # --- 5. EXIF orientation: images are used as stored ------------------------------
 
 
