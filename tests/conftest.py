@@ -191,13 +191,14 @@ def _truncated_jpeg(path: Path) -> None:
     path.write_bytes(data[:len(data) // 2])
 
 
-#: name -> displayed (H, W) of the good photos of the mixed folder.
+#: name -> stored (H, W) of the good photos of the mixed folder (images are
+#: used as stored: an EXIF orientation tag is ignored).
 GOOD = {
     'a_colour.jpg': (120, 160),
     'c_gray.png': (90, 130),
     'e_rgba.png': (100, 100),
     'f_16bit.png': (110, 150),
-    'g_exif.jpg': (160, 100),  # stored 100 x 160
+    'g_exif.jpg': (100, 160),  # shown 160 x 100 by a viewer that applies the tag
 }
 BAD = ('b_truncated.jpg', 'd_text.jpg')
 

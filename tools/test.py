@@ -23,8 +23,8 @@ from mmengine.registry import RUNNERS
 from mmskin.apis import (ConfigError, StagedOutputFolder, add_common_args, add_interval_args,
                          add_threads_arg, apply_common_args, apply_cpu_threads,
                          enable_instance_masks, interval_resamples, lesion_cam_of, load_config,
-                         one_line_errors, parse_tool_args, set_isic_intervals, set_isic_out_dir,
-                         staging_dir)
+                         nonnegative_float, one_line_errors, parse_tool_args, set_isic_intervals,
+                         set_isic_out_dir, staging_dir)
 from mmskin.engine import LesionRunner, init_cpu_distributed
 from mmskin.evaluation.metrics import AtomicDumpDetResults
 from mmskin.utils import (check_output_file, check_output_folder, check_writable_dir,
@@ -55,7 +55,8 @@ def parse_args():
     parser.add_argument('--show', action='store_true', help='show prediction results')
     parser.add_argument(
         '--show-dir', help='save painted images under work_dir/<timestamp>/SHOW_DIR')
-    parser.add_argument('--wait-time', type=float, default=2, help='the interval of show (s)')
+    parser.add_argument('--wait-time', type=nonnegative_float, default=2,
+                        help='the interval of show (s)')
     add_threads_arg(parser)
     return parse_tool_args(parser)
 

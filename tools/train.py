@@ -10,8 +10,8 @@ import argparse
 
 from mmengine.registry import RUNNERS
 
-from mmskin.apis import (ConfigError, add_common_args, apply_common_args, load_config,
-                         one_line_errors, parse_tool_args, resolve_resume)
+from mmskin.apis import (ConfigError, add_common_args, apply_common_args, check_train_schedule,
+                         load_config, one_line_errors, parse_tool_args, resolve_resume)
 from mmskin.engine import LesionRunner, init_cpu_distributed
 from mmskin.utils import check_writable_dir
 
@@ -49,6 +49,7 @@ def main():
                 raise ConfigError(f'{args.config}: --auto-scale-lr needs '
                                   'auto_scale_lr.base_batch_size in the config')
             cfg.auto_scale_lr.enable = True
+        check_train_schedule(cfg)
         resolve_resume(cfg, args.resume)
         check_writable_dir(cfg.work_dir, 'work directory')
         try:

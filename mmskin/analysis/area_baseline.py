@@ -8,12 +8,12 @@ from pathlib import Path
 from typing import Dict, Iterator, Tuple, Union
 
 import numpy as np
-from pycocotools.coco import COCO
 
 from mmskin.evaluation.functional import classification_summary
-from mmskin.utils import ISICFileError, decode_segmentation
+from mmskin.utils import (ISIC_CLASSES, UNKNOWN_LABEL, ISICFileError, decode_segmentation,
+                          read_lesion_coco)
 
-_MALIGNANT = 'malignant'
+_MALIGNANT = ISIC_CLASSES.index('malignant')
 
 
 def iter_lesions(ann_file: Union[str, Path]) -> Iterator[Tuple[dict, int, np.ndarray]]:
@@ -21,29 +21,29 @@ def iter_lesions(ann_file: Union[str, Path]) -> Iterator[Tuple[dict, int, np.nda
     ground-truth label and lesion.
 
     Args:
-        ann_file: a COCO instance file (one lesion annotation per image,
-            categories ``benign`` and ``malignant``).
+        ann_file: a lesion COCO file, read by
+            :func:`mmskin.utils.read_lesion_coco` (categories by name).
 
     Yields:
         ``(image, label, mask)``: the COCO image entry, 0 benign /
         1 malignant, and the bool (H, W) union of the image's masks.
 
     Raises:
-        ISICFileError: an image without a lesion annotation, or no
-            ``malignant`` category.
+        ISICFileError: the file is inconsistent (:func:`mmskin.utils.read_lesion_coco`),
+            or an image has no benign / malignant label.
     """
-    coco = COCO(str(ann_file))
-    malignant = [c['id'] for c in coco.loadCats(coco.getCatIds()) if c['name'] == _MALIGNANT]
-    if not malignant:
-        raise ISICFileError(ann_file, f'no category named {_MALIGNANT!r}')
-    for image_id in sorted(coco.getImgIds()):
-        image = coco.loadImgs(image_id)[0]
-        anns = coco.loadAnns(coco.getAnnIds(imgIds=image_id))
-        if not anns:
-            raise ISICFileError(ann_file, f'image {image["file_name"]} has no lesion')
+    lesions = read_lesion_coco(ann_file)
+    unknown = [i for i, label in lesions.image_labels.items() if label == UNKNOWN_LABEL]
+    if unknown:
+        raise ISICFileError(ann_file, f'{len(unknown)} images have no benign / malignant label '
+                            f'(e.g. image {unknown[0]}); the baseline ranks labelled images')
+    by_image: Dict[int, list] = {}
+    for ann in lesions.coco['annotations']:
+        by_image.setdefault(ann['image_id'], []).append(ann)
+    for image in sorted(lesions.coco['images'], key=lambda image: image['id']):
         masks = [decode_segmentation(ann['segmentation'], image['height'], image['width'],
-                                     ann_file) for ann in anns]
-        label = int(any(ann['category_id'] in malignant for ann in anns))
+                                     ann_file) for ann in by_image[image['id']]]
+        label = int(lesions.image_labels[image['id']] == _MALIGNANT)
         yield image, label, np.any(masks, axis=0)
 
 

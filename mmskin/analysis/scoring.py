@@ -19,13 +19,25 @@ from mmskin.utils import (ISICFileError, index_masks, read_csv_rows, read_label_
 
 
 def _split_header(path: Path, rows: list, column: str) -> Tuple[list, int]:
-    """Data rows and the index of ``column``; a header is recognised by 'image_id'."""
-    header = [cell.lower() for cell in rows[0][1]]
-    if header[0] != 'image_id':
+    """Data rows and the index of ``column``. The header is optional: a first
+    row whose second cell is not a number is a header, and must be
+    ``image_id,<column>,...`` (never read as a row)."""
+    first = rows[0][1]
+    if len(first) > 1 and _is_number(first[1]):
         return rows, 1
-    if column not in header:
-        raise ISICFileError(path, f'header {rows[0][1]} has no {column!r} column')
+    header = [cell.lower() for cell in first]
+    if header[0] != 'image_id' or column not in header:
+        raise ISICFileError(path, f'line 1 {",".join(first)!r} is neither the header '
+                            f'image_id,{column} nor a row "<image id>,<probability>"')
     return rows[1:], header.index(column)
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _check_row(path: Path, number: int, row: List[str], column: int, seen: dict) -> None:

@@ -6,6 +6,7 @@ from mmengine.config import DictAction
 
 from mmskin.evaluation.intervals import CI_METHODS
 from mmskin.evaluation.statistics import N_RESAMPLES
+from .arg_types import nonnegative_int, positive_int
 from .threads import SINGLE_THREAD_MAX_CPUS
 
 
@@ -22,9 +23,9 @@ def add_interval_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         '--ci', choices=CI_METHODS, default='bootstrap',
         help='95%% intervals beside the scores: bootstrap over images (DeLong for AUC), or none')
-    parser.add_argument('--ci-resamples', type=int, default=N_RESAMPLES,
-                        help='bootstrap resamples (default %(default)s)')
-    parser.add_argument('--seed', type=int, default=0, help='bootstrap seed')
+    parser.add_argument('--ci-resamples', type=positive_int, default=N_RESAMPLES,
+                        help='bootstrap resamples (default %(default)s; --ci none for none)')
+    parser.add_argument('--seed', type=nonnegative_int, default=0, help='bootstrap seed')
 
 
 def interval_resamples(args: argparse.Namespace) -> int:
@@ -41,7 +42,7 @@ def add_common_args(parser: argparse.ArgumentParser, work_dir_help: str) -> None
         '--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
         default='none', help='job launcher')
     # torch.distributed.launch passes --local-rank; torchrun sets LOCAL_RANK.
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    parser.add_argument('--local_rank', '--local-rank', type=nonnegative_int, default=0)
 
 
 def parse_tool_args(parser: argparse.ArgumentParser) -> argparse.Namespace:
@@ -54,6 +55,6 @@ def parse_tool_args(parser: argparse.ArgumentParser) -> argparse.Namespace:
 def add_threads_arg(parser: argparse.ArgumentParser) -> None:
     """``--cpu-threads N``: torch's intra-op threads for CPU inference."""
     parser.add_argument(
-        '--cpu-threads', type=int,
+        '--cpu-threads', type=positive_int,
         help='torch threads on CPU (default: 1 on machines with up to '
         f'{SINGLE_THREAD_MAX_CPUS} cores, else torch\'s default of one per core)')

@@ -110,3 +110,20 @@ def enable_instance_masks(cfg: Config, dump: bool = False, show: bool = False) -
     if needed and ours:
         cfg.model.instance_masks = True
     return needed and ours
+
+
+#: Counts of the training schedule, each a whole number >= 1 when set.
+SCHEDULE_COUNTS = ('max_iters', 'max_epochs', 'val_interval')
+
+
+def check_train_schedule(cfg: Config) -> None:
+    """Raise :class:`ConfigError` unless every count of ``train_cfg`` that is
+    set is a whole number >= 1: mmengine runs a schedule of 0 or -5
+    iterations as a training of nothing, which ends with exit status 0."""
+    train_cfg = cfg.get('train_cfg') or {}
+    for key in SCHEDULE_COUNTS:
+        value = train_cfg.get(key)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int)
+                                  or value < 1):
+            raise ConfigError(f'{cfg.filename}: train_cfg.{key} = {value!r}: expected a whole '
+                              'number >= 1')

@@ -3,8 +3,9 @@ mask PNG and a Fig. 4 style overlay (paper II-B-3, "results combination").
 
 Photos are decoded by :func:`mmskin.utils.read_image`, once, rather than by
 the config's loading step, so that whatever the file holds (grayscale, RGBA,
-16-bit, an EXIF orientation) the model sees the 8-bit image the user sees,
-and the mask written back has that image's size and orientation. The job is
+16-bit) the model sees an 8-bit colour image, used as stored (an EXIF
+orientation tag is ignored, as by the converter and the dataset), and the
+mask written back has the stored size, that of the ground truth. The job is
 split by step: :mod:`.model` builds the model, :mod:`.predict` runs it,
 :mod:`.result_writer` writes the files, :mod:`mmskin.visualization` draws.
 """

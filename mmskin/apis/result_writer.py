@@ -1,6 +1,5 @@
 """Writing the outputs of inference on new photos, one image at a time, all
 of an image's files or none."""
-import csv
 import json
 import os
 from pathlib import Path
@@ -9,9 +8,9 @@ from typing import Dict, List, Mapping, Optional, Union
 import cv2
 import numpy as np
 
-from mmskin.evaluation import ABCD_COLUMNS, LESION_COLUMNS, prediction_columns
+from mmskin.evaluation import ABCD_COLUMNS, LESION_COLUMNS, prediction_columns, read_lesion_csv
 from mmskin.utils import (ISICFileError, check_image_id, dump_json_atomic, mask_file_name,
-                          write_bytes_atomic, write_csv_atomic)
+                          read_csv_table, write_bytes_atomic, write_csv_atomic)
 from mmskin.visualization import draw_lesion_overlay, draw_saliency
 from .predict import LesionPrediction
 
@@ -95,22 +94,24 @@ class LesionResultWriter:
         self._rows = self._read_rows()
 
     def _read_rows(self) -> Dict[str, List[str]]:
-        """The rows of an existing ``predictions.csv``, by image id."""
+        """The rows of an existing ``predictions.csv``, by image id, after
+        checking every value (:func:`~mmskin.evaluation.read_lesion_csv`):
+        rows that are kept must be rows this writer could have written."""
         if not self.csv_path.is_file():
             return {}
-        with open(self.csv_path, newline='', encoding='utf-8') as f:
-            lines = list(csv.reader(f))
+        header, rows = read_csv_table(self.csv_path, ())
         known = (prediction_columns(abcd=False), prediction_columns(abcd=True))
-        if not lines or tuple(lines[0]) not in known:
-            raise ISICFileError(self.csv_path, 'not a predictions.csv of tools/infer.py '
-                                f'(expected the columns {",".join(LESION_COLUMNS)}, optionally '
-                                f'followed by {",".join(ABCD_COLUMNS)}); it would be '
-                                'overwritten: choose another --out-dir or remove the file')
-        if tuple(lines[0]) == known[1]:
+        if tuple(header) not in known:
+            raise ISICFileError(self.csv_path, f'line 1 {",".join(header)!r} is not the header '
+                                'of a predictions.csv of tools/infer.py (expected the columns '
+                                f'{",".join(LESION_COLUMNS)}, optionally followed by '
+                                f'{",".join(ABCD_COLUMNS)}); it would be overwritten: choose '
+                                'another --out-dir or remove the file')
+        if tuple(header) == known[1]:
             self.columns = known[1]
-        width = len(lines[0])
-        return {row[0]: row + [''] * (len(self.columns) - width)
-                for row in lines[1:] if len(row) == width}
+        if rows:
+            read_lesion_csv(self.csv_path, LESION_COLUMNS)
+        return {row[0]: row + [''] * (len(self.columns) - len(header)) for _, row in rows}
 
     def write(self, image_name: str, image: np.ndarray, pred: LesionPrediction,
               gt_mask: Optional[np.ndarray] = None, cam: Optional[np.ndarray] = None,
@@ -167,10 +168,10 @@ class LesionResultWriter:
         if self.journal.is_file():
             try:
                 record = json.loads(self.journal.read_text(encoding='utf-8'))
-                committed = self._read_rows().get(record['image_id']) == record['row']
-                moves = record['moves']
+                image_id, row, moves = record['image_id'], record['row'], record['moves']
             except (ValueError, KeyError, TypeError):  # a journal cut short: nothing committed
-                committed, moves = False, []
+                image_id, row, moves = None, None, []
+            committed = image_id is not None and self._read_rows().get(image_id) == row
             if committed:
                 self._finish(moves)
             else:

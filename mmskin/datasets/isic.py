@@ -1,5 +1,4 @@
 """The ISIC lesion dataset: the COCO-style dataset class."""
-import json
 import logging
 import os.path as osp
 from contextlib import contextmanager
@@ -11,32 +10,8 @@ from mmdet.datasets import CocoDataset
 from mmdet.registry import DATASETS
 from mmengine.logging import print_log
 
-from mmskin.utils import (ISIC_CLASSES, UNKNOWN_CATEGORY_ID, UNKNOWN_LABEL, ISICFileError,
-                          read_image_size)
-
-#: Keys every COCO instance file holds.
-COCO_KEYS = ('images', 'annotations', 'categories')
-
-
-def check_annotation_file(ann_file: str) -> None:
-    """Raise :class:`ISICFileError` unless ``ann_file`` is a COCO instance JSON
-    with at least one image."""
-    if not osp.isfile(ann_file):
-        raise ISICFileError(ann_file, 'annotation file not found (check data_root and '
-                            'ann_file in the config)')
-    try:
-        with open(ann_file, encoding='utf-8') as f:
-            coco = json.load(f)
-    except (UnicodeDecodeError, json.JSONDecodeError) as err:
-        problem = 'annotation file is empty' if osp.getsize(ann_file) == 0 else \
-            f'annotation file is not valid JSON ({err})'
-        raise ISICFileError(ann_file, f'{problem}; convert the data again with '
-                            'tools/dataset_converters/isic_to_coco.py') from None
-    missing = [key for key in COCO_KEYS if not isinstance(coco, dict) or key not in coco]
-    if missing:
-        raise ISICFileError(ann_file, f'not a COCO instance file: no {", ".join(missing)}')
-    if not coco['images']:
-        raise ISICFileError(ann_file, 'annotation file lists no image')
+from mmskin.utils import (ISIC_CLASSES, STORED_ORIENTATION, UNKNOWN_LABEL, ISICFileError,
+                          read_image_size, read_lesion_coco)
 
 
 class _CheckedImageLoading:
@@ -87,12 +62,19 @@ class ISICDataset(CocoDataset):
     pipeline sets every label to 0).
 
     The files are checked when the dataset is built: the annotation file
-    must be a COCO instance file, and every image it names must exist,
+    must be a consistent lesion COCO file, whose categories are classes by
+    their name (:func:`mmskin.utils.read_lesion_coco`: never by their order
+    in the file) and whose every image has its lesion; every image it names
+    must exist,
     decode to the end and have the size the annotation gives (a photo
     replaced or resized after conversion would otherwise be trained and
     scored against a mask of another picture). The first problem is an
     :class:`~mmskin.utils.ISICFileError` naming the file. While the data are
-    read, the decoded image is checked against its annotation again.
+    read, the decoded image is checked against its annotation again. Images
+    are read as stored (:func:`mmskin.utils.read_image`): a loading step
+    whose ``color_type`` would apply the EXIF orientation
+    (:data:`~mmskin.utils.STORED_ORIENTATION`) reads them with the flag that
+    does not, so that masks stay on their images.
 
     Args:
         allow_unknown_labels: train on lesions with an unknown label.
@@ -114,32 +96,36 @@ class ISICDataset(CocoDataset):
         self.check_images = check_images
         self.skip_bad_images = skip_bad_images
         self.num_skipped = 0
+        self.category_labels = {}
         super().__init__(*args, **kwargs)
+        for step in self.pipeline.transforms:
+            if isinstance(step, LoadImageFromFile):
+                step.color_type = STORED_ORIENTATION.get(step.color_type, step.color_type)
         self.pipeline.transforms = [
             _CheckedImageLoading(step, self.ann_file) if isinstance(step, LoadImageFromFile)
             else step for step in self.pipeline.transforms
         ]
 
     @contextmanager
-    def _unknown_is_a_category(self) -> Iterator[None]:
-        """mmdet skips annotations of categories outside ``cat_ids``: let the
-        unknown one in, as label ``UNKNOWN_LABEL``."""
-        cat_ids = self.cat_ids
-        self.cat_ids = [*cat_ids, UNKNOWN_CATEGORY_ID]
-        self.cat2label.setdefault(UNKNOWN_CATEGORY_ID, UNKNOWN_LABEL)
+    def _categories_by_name(self) -> Iterator[None]:
+        """mmdet maps the categories to labels by their order in the file and
+        skips annotations of categories outside ``cat_ids``: map them by name
+        (``category_labels``), the unknown one to ``UNKNOWN_LABEL``."""
+        cat_ids, cat2label = self.cat_ids, self.cat2label
+        self.cat_ids, self.cat2label = list(self.category_labels), dict(self.category_labels)
         try:
             yield
         finally:
-            self.cat_ids = cat_ids
+            self.cat_ids, self.cat2label = cat_ids, cat2label
 
     def parse_data_info(self, raw_data_info: dict) -> dict:
-        """mmdet's parsing, with the unknown category read as ``UNKNOWN_LABEL``."""
-        with self._unknown_is_a_category():
+        """mmdet's parsing, with the categories read by name."""
+        with self._categories_by_name():
             return super().parse_data_info(raw_data_info)
 
     def filter_data(self) -> List[dict]:
         """mmdet's filter, keeping unknown lesions as lesions; then the training check."""
-        with self._unknown_is_a_category():
+        with self._categories_by_name():
             data_list = super().filter_data()
         if not self.test_mode and not self.allow_unknown_labels:
             unknown = [info['img_path'] for info in data_list
@@ -154,8 +140,13 @@ class ISICDataset(CocoDataset):
 
     def load_data_list(self) -> List[dict]:
         """The images of the annotation file, each checked (see the class)."""
-        check_annotation_file(self.ann_file)
+        self.category_labels = read_lesion_coco(self.ann_file).category_labels
         data_list = super().load_data_list()
+        for data_info in data_list:
+            if not data_info['instances']:  # mmdet leaves out empty and outside boxes
+                raise ISICFileError(self.ann_file, f'image {data_info["img_id"]} '
+                                    f'({data_info["img_path"]}): its lesion annotation has an '
+                                    'empty box or lies outside the image; convert the data again')
         if not self.check_images:
             return data_list
         checked = []

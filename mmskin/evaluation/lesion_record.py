@@ -6,9 +6,9 @@ optionally followed by :data:`ABCD_COLUMNS` (:func:`prediction_columns`);
 :data:`PER_IMAGE_COLUMNS`: the same columns with the ground-truth label and
 the image's segmentation scores. Both come from :class:`LesionRecord`, so a
 field added there appears in both files, and the tools that read them use
-:func:`read_lesion_csv`.
+:func:`read_lesion_csv`, which checks every value against its column's
+domain (:data:`COLUMN_RANGES`).
 """
-import csv
 import math
 from dataclasses import astuple, dataclass, fields
 from pathlib import Path
@@ -17,7 +17,7 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 import numpy as np
 import torch
 
-from mmskin.utils import ISICFileError
+from mmskin.utils import ISIC_CLASSES, UNKNOWN_LABEL, ISICFileError, read_csv_table
 from .functional import SEG_METRICS
 
 
@@ -115,56 +115,82 @@ def per_image_row(record: LesionRecord, gt_label: int, scores: Sequence[float]) 
 
 #: Columns that hold whole numbers; the others but the id are floats.
 INTEGER_COLUMNS = ('gt_label', 'pred_label', 'detected', 'area')
+#: The values each numeric column may hold, ``(low, high)`` inclusive: what
+#: the lesion record and the ISIC metrics can write. A value outside is a
+#: file written by hand or by another program, and would turn every score
+#: computed from it into nonsense.
+COLUMN_RANGES = {
+    'gt_label': (UNKNOWN_LABEL, len(ISIC_CLASSES) - 1),
+    'pred_label': (0, len(ISIC_CLASSES) - 1),
+    'p_malignant': (0.0, 1.0),
+    'score': (0.0, 1.0),
+    'detected': (0, 1),
+    **{name: (0.0, math.inf) for name in ('x0', 'y0', 'x1', 'y1', 'area')},
+    **{name: (0.0, 1.0) for name in SEG_METRICS},
+}
+#: Columns that may be NaN (an empty cell or ``nan``): p_malignant of a model
+#: without benign / malignant classes, and a score left out under
+#: ``empty_rule='exclude'``.
+NAN_COLUMNS = ('p_malignant', *SEG_METRICS)
+_WHAT = ('the per_image.csv of ISICSegMetric(out_dir=...) (tools/test.py --isic-out) or the '
+         'predictions.csv of tools/infer.py')
+
+
+def _parse_cell(path: Path, line: int, column: str, cell: str) -> float:
+    """The value of one numeric cell, checked against :data:`COLUMN_RANGES`."""
+    whole = column in INTEGER_COLUMNS
+    if cell == '' and column in NAN_COLUMNS:
+        return math.nan
+    try:
+        value = int(cell) if whole else float(cell)
+    except ValueError:
+        raise ISICFileError(path, f'line {line}: {column} = {cell!r} is not a '
+                            f'{"whole " if whole else ""}number') from None
+    if math.isnan(value) and column in NAN_COLUMNS:
+        return value
+    low, high = COLUMN_RANGES[column]
+    if not (math.isfinite(value) and low <= value <= high):
+        bounds = f'in [{low}, {high}]' if math.isfinite(high) else f'>= {low}'
+        raise ISICFileError(path, f'line {line}: {column} = {cell!r} is not a finite number '
+                            f'{bounds}')
+    return value
 
 
 def read_lesion_csv(path: Path, required: Sequence[str] = PER_IMAGE_COLUMNS
                     ) -> Dict[str, np.ndarray]:
     """The ``required`` columns of a ``per_image.csv`` or ``predictions.csv``.
 
-    ``image_id`` comes back as an array of strings, :data:`INTEGER_COLUMNS`
-    as int64 (``gt_label`` -1: unlabelled), every other column as float64
-    (NaN where a cell is empty: a score left out under
-    ``empty_rule='exclude'``, or a model without benign / malignant classes).
+    The file is read by :func:`mmskin.utils.read_csv_table` (UTF-8 with or
+    without a byte-order mark, LF or CRLF; a first row that is not the header
+    is an error naming the columns). ``image_id`` comes back as an array of
+    strings, :data:`INTEGER_COLUMNS` as int64 (``gt_label`` -1: unlabelled),
+    every other column as float64 (NaN where :data:`NAN_COLUMNS` allow it).
 
     Raises:
-        ISICFileError: missing file, missing column, no rows, an image listed
-            twice, or a cell that is not a number.
+        ISICFileError: missing or unreadable file, missing column, no rows,
+            an image listed twice, or a cell that is not a number in its
+            column's range (:data:`COLUMN_RANGES`), naming the line.
     """
     path = Path(path)
-    if not path.is_file():
-        raise ISICFileError(path, 'file does not exist')
-    with open(path, newline='', encoding='utf-8-sig') as f:
-        reader = csv.DictReader(f)
-        missing = [c for c in required if c not in (reader.fieldnames or [])]
-        if missing:
-            raise ISICFileError(path, f'no column {", ".join(map(repr, missing))}; expected '
-                                'the per_image.csv of ISICSegMetric(out_dir=...) (tools/test.py '
-                                '--isic-out) or the predictions.csv of tools/infer.py')
-        rows = list(reader)
+    header, rows = read_csv_table(path, required, _WHAT)
     if not rows:
         raise ISICFileError(path, 'no rows')
-    seen = {}
-    for line, row in enumerate(rows, start=2):
-        image_id = row.get('image_id')
+    position = {name: header.index(name) for name in required}
+    seen: Dict[str, int] = {}
+    for line, row in rows:
+        image_id = row[position['image_id']] if 'image_id' in position else None
         if image_id in seen:
             raise ISICFileError(path, f'line {line}: image {image_id} appears twice (first in '
                                 f'line {seen[image_id]})')
         seen[image_id] = line
     columns: Dict[str, np.ndarray] = {}
     for column in required:
+        cells = [(line, row[position[column]]) for line, row in rows]
         if column == 'image_id':
-            columns[column] = np.array([row[column] for row in rows], dtype=str)
+            columns[column] = np.array([cell for _, cell in cells], dtype=str)
             continue
-        parse = int if column in INTEGER_COLUMNS else float
-        values = []
-        for line, row in enumerate(rows, start=2):
-            cell = row[column]
-            try:
-                values.append(math.nan if cell in ('', None) and parse is float else parse(cell))
-            except (TypeError, ValueError):
-                raise ISICFileError(path, f'line {line}: {column} = {cell!r} is not a '
-                                    f'{"whole " if parse is int else ""}number') from None
-        columns[column] = np.array(values, dtype=np.int64 if parse is int else np.float64)
+        values = [_parse_cell(path, line, column, cell) for line, cell in cells]
+        columns[column] = np.array(values, np.int64 if column in INTEGER_COLUMNS else np.float64)
     return columns
 
 

@@ -1,20 +1,19 @@
-"""The ISIC file rules: which files are images, how masks are named and read.
+"""The ISIC file rules: which files are images, how they are read, how
+masks are named (masks are read by :mod:`.mask_files`).
 
 Every entry point (the converter, the dataset, the metrics, the scorer on
-files, inference) reads images and masks through this module, so they agree
-with each other and with the official scorer
+files, inference) reads images and masks through these modules, so they
+agree with each other and with the official scorer
 (ImageMarkup/isic-challenge-scoring):
 
 * images: files with a suffix in :data:`IMAGE_SUFFIXES`, except the mask,
   superpixel and hidden files that ISIC folders also hold;
-* masks: single-channel 8-bit PNGs named ``<image id>_segmentation.png``
-  (ISIC 2017 and later; what mmskin writes) or ``<image id>_Segmentation.png``
-  (ISBI 2016);
-* a mask pixel is lesion iff its value is ``> 128`` (:data:`MASK_THRESHOLD`),
-  the scorer's rule. A mask with lesion pixels all ``<= 128`` (e.g. a 0/1
-  mask) is an error (:func:`read_mask`) or flagged (:func:`read_prediction_mask`),
-  never silently read as empty. The converter is stricter (``strict=True``):
-  only 0 and 255, and not empty.
+* images are used as stored: the EXIF orientation tag is ignored by every
+  reader (:func:`read_image`, :func:`read_image_size`, the dataset's loading
+  step, :data:`STORED_ORIENTATION`), because the ISIC masks are drawn on the
+  stored pixel grid; a viewer that turns the photo shows it turned;
+* masks: ``<image id>_segmentation.png`` (ISIC 2017 and later; what mmskin
+  writes) or ``<image id>_Segmentation.png`` (ISBI 2016).
 
 Every problem is an :class:`ISICFileError` whose message is one line,
 ``<file>: <problem>``.
@@ -26,7 +25,7 @@ from typing import Dict, List, Optional, Tuple, Union
 
 import cv2
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, UnidentifiedImageError
 
 PathLike = Union[str, os.PathLike]
 
@@ -39,10 +38,12 @@ MASK_SUFFIXES = ('_segmentation.png', '_Segmentation.png')
 NON_IMAGE_SUFFIXES = ('_superpixels.png', ) + MASK_SUFFIXES
 #: A mask file name in either spelling; group ``image_id``.
 MASK_NAME = re.compile(r'^(?P<image_id>.+)_[Ss]egmentation\.png$')
-#: A mask pixel is lesion iff its value is greater than this (official scorer).
-MASK_THRESHOLD = 128
 # PIL modes of 16-bit samples; 'I' is how PIL opens 16-bit PNGs in some versions.
 _16BIT_MODES = ('I;16', 'I;16L', 'I;16B', 'I;16N', 'I')
+#: mmcv decoding flags that apply the EXIF orientation, and the flag that
+#: reads the same pixels as stored (see the module docstring).
+STORED_ORIENTATION = {'color': 'color_ignore_orientation',
+                      'grayscale': 'grayscale_ignore_orientation'}
 
 
 class ISICFileError(ValueError):
@@ -159,12 +160,11 @@ def list_images(path: PathLike) -> List[Path]:
 # images
 
 def _open_image(path: PathLike, draft: bool = False) -> Tuple[Image.Image, Tuple[int, int]]:
-    """A fully decoded PIL image and its stored ``(width, height)``, or an
-    :class:`ISICFileError` saying why not.
+    """A fully decoded PIL image as stored (no EXIF rotation) and its
+    ``(width, height)``, or an :class:`ISICFileError` saying why not.
 
     With ``draft``, a JPEG is decoded at 1/8 scale, which still reads every
-    byte of the file (enough to catch truncation, much faster), and the EXIF
-    orientation is not applied.
+    byte of the file (enough to catch truncation, much faster).
     """
     try:
         with Image.open(path) as opened:
@@ -172,7 +172,7 @@ def _open_image(path: PathLike, draft: bool = False) -> Tuple[Image.Image, Tuple
             if draft and opened.format == 'JPEG':
                 opened.draft(opened.mode, (max(1, size[0] // 8), max(1, size[1] // 8)))
             opened.load()
-            return (opened.copy() if draft else ImageOps.exif_transpose(opened)), size
+            return opened.copy(), size
     except FileNotFoundError:
         raise ISICFileError(path, 'no such file') from None
     except UnidentifiedImageError:
@@ -183,9 +183,9 @@ def _open_image(path: PathLike, draft: bool = False) -> Tuple[Image.Image, Tuple
 
 
 def read_image_size(path: PathLike) -> Tuple[int, int]:
-    """``(width, height)`` of an image as stored (no EXIF rotation: masks
-    follow the stored pixel grid), after checking that it decodes to the end,
-    so that corrupt and truncated files are caught before training meets them.
+    """``(width, height)`` of an image as stored (see :func:`read_image`),
+    after checking that it decodes to the end, so that corrupt and truncated
+    files are caught before training meets them.
     """
     return _open_image(path, draft=True)[1]
 
@@ -193,10 +193,15 @@ def read_image_size(path: PathLike) -> Tuple[int, int]:
 def read_image(path: PathLike) -> np.ndarray:
     """Decode a photo to the 8-bit BGR array the model takes.
 
-    The EXIF orientation is applied (the image is what a viewer shows);
-    grayscale and palette images are expanded to three channels, an alpha
-    channel is dropped and 16-bit samples keep their high byte, as OpenCV
-    (and so the training pipeline) does.
+    The one image reader of mmskin: the pixels are used **as stored**, the
+    EXIF orientation tag is ignored, as the converter, the dataset's loading
+    step (``color_ignore_orientation``, :data:`STORED_ORIENTATION`), the
+    scorer and the report do. The ISIC archive's masks are drawn on the
+    stored pixel grid, so a photo turned by its EXIF tag would no longer
+    match its mask, and a prediction made on it could not be scored against
+    the converter's ground truth. Grayscale and palette images are expanded
+    to three channels, an alpha channel is dropped and 16-bit samples keep
+    their high byte, as OpenCV (and so the training pipeline) does.
 
     Raises:
         ISICFileError: missing, not an image, truncated or corrupt, or
@@ -211,80 +216,3 @@ def read_image(path: PathLike) -> np.ndarray:
                             '16-bit samples')
     rgb = np.asarray(img.convert('RGB'))
     return np.ascontiguousarray(rgb[..., ::-1])
-
-
-# masks
-
-def _read_mask_pixels(path: PathLike, shape: Optional[Tuple[int, int]]) -> np.ndarray:
-    """The uint8 (H, W) values of a single-channel 8-bit mask of size ``shape``."""
-    try:
-        with Image.open(path) as image:
-            image.load()
-            # A 1-bit PNG holds 0/255 once converted, as the scorer reads it.
-            mask_image = image.convert('L') if image.mode == '1' else image.copy()
-    except FileNotFoundError:
-        raise ISICFileError(path, 'no such mask file') from None
-    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
-        raise ISICFileError(path, f'cannot be decoded as a mask ({exc})') from None
-    if mask_image.mode != 'L':
-        raise ISICFileError(path, f'mask has mode {mask_image.mode}; expected a single-channel '
-                            '8-bit PNG with values 0 and 255')
-    pixels = np.asarray(mask_image)
-    if shape is not None and pixels.shape != tuple(shape[:2]):
-        height, width = shape[:2]
-        hint = (' (transposed: is the photo EXIF-rotated?)'
-                if pixels.shape == (width, height) else '')
-        raise ISICFileError(path, f'mask is {pixels.shape[1]}x{pixels.shape[0]} (WxH) but its '
-                            f'image is {width}x{height}{hint}')
-    return pixels
-
-
-def _low_valued(pixels: np.ndarray) -> bool:
-    """Lesion pixels present, but none above the threshold (e.g. a 0/1 mask)."""
-    return bool(pixels.any()) and not bool((pixels > MASK_THRESHOLD).any())
-
-
-def read_mask(path: PathLike, shape: Optional[Tuple[int, int]] = None, *,
-              strict: bool = False) -> np.ndarray:
-    """A ground-truth mask as bool (H, W), lesion where the value is ``> 128``.
-
-    Args:
-        path: a single-channel 8-bit PNG.
-        shape: ``(H, W)`` of its image; a mismatch is an error.
-        strict: the converter's rule on top: the mask must hold only 0 and
-            255 (JPEG-like noise means the file was damaged) and not be empty.
-
-    Raises:
-        ISICFileError: unreadable, not single-channel 8-bit, wrong size, lesion
-            values all ``<= 128`` (e.g. a 0/1 mask), or (``strict``) empty or
-            not 0/255.
-    """
-    pixels = _read_mask_pixels(path, shape)
-    if _low_valued(pixels):
-        raise ISICFileError(path, f'mask values are at most {int(pixels.max())}; the ISIC scorer '
-                            'reads only values > 128 as lesion, so this would be all background '
-                            '(a 0/1 mask? multiply it by 255)')
-    if strict:
-        values = np.unique(pixels)
-        if values.max() == 0:
-            raise ISICFileError(path, 'mask is empty (all 0)')
-        if not np.isin(values, (0, 255)).all():
-            shown = ', '.join(str(v) for v in values[:6]) + (', ...' if values.size > 6 else '')
-            raise ISICFileError(path, f'mask is not binary: values {shown}; expected only 0 '
-                                'and 255')
-    return pixels > MASK_THRESHOLD
-
-
-def read_prediction_mask(path: PathLike,
-                         shape: Optional[Tuple[int, int]] = None) -> Tuple[np.ndarray, bool]:
-    """A predicted mask binarised as the scorer does, and whether it is low-valued.
-
-    Unlike :func:`read_mask`, a mask whose lesion values are all ``<= 128``
-    is scored as the official scorer scores it (all background); the flag
-    lets the caller warn about it.
-
-    Returns:
-        ``(mask, low_valued)``: bool (H, W) and the flag.
-    """
-    pixels = _read_mask_pixels(path, shape)
-    return pixels > MASK_THRESHOLD, _low_valued(pixels)

@@ -10,20 +10,25 @@ relatives hold; it recognises the form by the header:
 * ``isic_id,...,benign_malignant,...`` (ISIC archive metadata): ``benign``,
   ``malignant``, or an undetermined diagnosis (:data:`UNDETERMINED_LABELS`),
   which is dropped (paper III-A);
-* ``image,MEL,NV,BCC,...`` (one-hot diagnoses, ISIC 2018 Task 3): malignant
-  iff one of the ``malignant_diagnoses`` columns is 1.
+* ``image,MEL,NV,BCC,...`` (one-hot diagnoses, ISIC 2018 Task 3): every
+  column but the id is a diagnosis, 0 or 1 (``0.0`` / ``1.0``), exactly one
+  of them 1 per row; malignant iff it is one of the ``malignant_diagnoses``.
+  A row with two diagnoses or none is a problem of that row, never a guess.
+
+Files are read by :func:`~.text_files.read_csv_rows` (UTF-8 with or without
+a byte-order mark, LF or CRLF, errors naming the line).
 
 Problems with single rows (unknown label, duplicate id) are collected per
 image id, so that a caller may skip those images; problems with the file
 itself raise :class:`~mmskin.utils.isic_files.ISICFileError`.
 """
-import csv
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Set, Tuple
 
 from .isic_files import ISICFileError, PathLike, check_image_id
 from .lesion import ISIC_CLASSES
+from .text_files import read_csv_rows, read_text_lines
 
 #: Columns that may hold the image id, by preference.
 ID_COLUMNS = ('isic_id', 'image_id', 'image', 'name')
@@ -37,28 +42,6 @@ _NUMBERS = {'0': 0, '1': 1, '0.0': 0, '1.0': 1}
 _NAMES = {name: index for index, name in enumerate(ISIC_CLASSES)}
 
 
-def read_csv_rows(path: PathLike) -> List[Tuple[int, List[str]]]:
-    """Non-blank rows of a CSV file with their 1-based line numbers, cells stripped.
-
-    Raises:
-        ISICFileError: missing, unreadable or without rows.
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise ISICFileError(path, 'file not found')
-    try:
-        # utf-8-sig: CSVs re-saved by spreadsheet programs start with a BOM.
-        with open(path, newline='', encoding='utf-8-sig') as f:
-            reader = csv.reader(f)
-            rows = [(reader.line_num, [cell.strip() for cell in row]) for row in reader
-                    if any(cell.strip() for cell in row)]
-    except (UnicodeDecodeError, csv.Error) as error:
-        raise ISICFileError(path, f'not a readable CSV file ({error})') from None
-    if not rows:
-        raise ISICFileError(path, 'CSV file has no rows')
-    return rows
-
-
 def read_id_list(path: PathLike) -> List[str]:
     """The image ids listed in a text file, one per line (e.g. a split).
 
@@ -66,9 +49,7 @@ def read_id_list(path: PathLike) -> List[str]:
         ISICFileError: missing, empty, or an id listed twice.
     """
     path = Path(path)
-    if not path.is_file():
-        raise ISICFileError(path, 'file not found')
-    ids = [line.strip() for line in path.read_text().splitlines() if line.strip()]
+    ids = [line for _, line in read_text_lines(path)]
     if not ids:
         raise ISICFileError(path, 'no image ids in the file')
     seen = set()
@@ -178,6 +159,7 @@ def read_label_csv(path: PathLike,
     first = [cell.lower() for cell in rows[0][1]]
     if not set(first) & {name.lower() for name in (*id_columns, *label_columns)}:
         # No header: ISBI 2016's two columns.
+        _check_first_row(path, rows[0][1], id_columns, label_columns, malignant_diagnoses)
         for line, row in rows:
             known, label = _label_value('', row[1]) if len(row) == 2 else (False, None)
             if known:
@@ -208,18 +190,40 @@ def read_label_csv(path: PathLike,
     return table
 
 
+def _check_first_row(path: Path, row: List[str], id_columns: Sequence[str],
+                     label_columns: Sequence[str], diagnoses: Sequence[str]) -> None:
+    """A first row that is neither a header of known columns nor an ISBI 2016
+    row is an error naming the columns: a header of other columns (e.g.
+    ``image,prob``) must not be read as a row."""
+    if len(row) == 2 and _label_value('', row[1])[0]:
+        return
+    raise ISICFileError(
+        path, f'line 1: unknown row {",".join(row)!r}: neither a header naming an id column '
+        f'({", ".join(id_columns)}) and a label column ({", ".join(label_columns)}) or '
+        f'one-hot diagnoses ({", ".join(diagnoses)}, ...), nor a row "<image id>,benign|'
+        'malignant" or "<image id>,0.0|1.0"')
+
+
 def _read_one_hot(path: Path, header: List[str], rows: list, id_columns: Sequence[str],
                   diagnoses: Sequence[str], table: LabelTable) -> LabelTable:
-    """Labels from one-hot diagnosis columns (ISIC 2018 Task 3 ground truth)."""
+    """Labels from one-hot diagnosis columns (ISIC 2018 Task 3 ground truth):
+    every column but the id holds 0 or 1, exactly one 1 per row."""
     (id_col, ) = find_columns(path, header, (id_columns, ))
-    lowered = [cell.lower() for cell in header]
-    columns = [lowered.index(name.lower()) for name in diagnoses]
+    columns = [c for c in range(len(header)) if c != id_col]
+    malignant = {name.lower() for name in diagnoses}
     for line, row in rows:
         row += [''] * (len(header) - len(row))
-        values = [row[c] for c in columns]
-        if not all(v in _NUMBERS for v in values):
-            table.reject(row[id_col], line, f'{"/".join(diagnoses)} values {values} of '
-                         f'{row[id_col]} are not 0 or 1')
+        image_id = row[id_col]
+        bad = [c for c in columns if row[c] not in _NUMBERS]
+        if bad:
+            table.reject(image_id, line, f'{header[bad[0]]} value {row[bad[0]]!r} of '
+                         f'{image_id} is not 0 or 1 (one-hot diagnoses)')
             continue
-        table.add(row[id_col], line, int(any(_NUMBERS[v] for v in values)))
+        found = [header[c] for c in columns if _NUMBERS[row[c]]]
+        if len(found) != 1:
+            table.reject(image_id, line, f'{image_id} has {len(found)} diagnoses '
+                         f'({", ".join(found) or "none"}); a one-hot row has exactly one 1 '
+                         f'among {",".join(header[c] for c in columns)}')
+            continue
+        table.add(image_id, line, int(found[0].lower() in malignant))
     return table

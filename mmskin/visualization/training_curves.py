@@ -21,6 +21,8 @@ import numpy as np
 from matplotlib.figure import Figure
 from mmengine.config import Config
 
+from mmskin.utils import read_text
+
 #: Keys of a training line that are not curves.
 _NOT_CURVES = ('iter', 'step', 'epoch', 'time', 'data_time', 'memory')
 
@@ -53,7 +55,7 @@ def _scalar_logs(work_dir: Path) -> List[Path]:
 
 def _read_lines(path: Path) -> List[dict]:
     entries = []
-    for number, line in enumerate(path.read_text().splitlines(), start=1):
+    for number, line in enumerate(read_text(path).splitlines(), start=1):
         if not line.strip():
             continue
         try:

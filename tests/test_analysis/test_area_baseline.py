@@ -55,7 +55,7 @@ def test_image_without_lesion_is_named(tmp_path):
     coco = json.loads(path.read_text())
     coco['annotations'] = coco['annotations'][1:]
     path.write_text(json.dumps(coco))
-    with pytest.raises(ISICFileError, match='ISIC_0000001.jpg has no lesion'):
+    with pytest.raises(ISICFileError, match=r'ISIC_0000001.jpg\) has no lesion annotation'):
         lesion_area_fractions(path)
 
 

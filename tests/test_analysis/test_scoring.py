@@ -13,9 +13,15 @@ def test_predictions_with_and_without_header(tmp_path):
     without.write_text('ISIC_0000000,0.25\n')
     assert read_predictions(with_header) == read_predictions(without) == {'ISIC_0000000': 0.25}
     bad = tmp_path / 'c.csv'
-    for value in ('1.5', 'nan', 'high'):
+    for value in ('1.5', 'nan', 'inf', '-0.1'):
         bad.write_text(f'ISIC_0000000,{value}\n')
         with pytest.raises(ISICFileError, match=r'c\.csv: line 1: melanoma probability'):
+            read_predictions(bad)
+    # a first row that is not a row is a header, and must name the columns
+    for first in ('ISIC_0000000,high', 'image,prob'):
+        bad.write_text(f'{first}\nISIC_0000000,0.5\n')
+        with pytest.raises(ISICFileError, match=f"c\\.csv: line 1 '{first}' is neither the "
+                           'header image_id,melanoma nor a row'):
             read_predictions(bad)
 
 

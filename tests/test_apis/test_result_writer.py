@@ -109,9 +109,28 @@ def test_a_journal_cut_short_means_nothing_was_committed(tmp_path):
 
 def test_a_foreign_predictions_csv_is_not_overwritten(tmp_path):
     (tmp_path / 'predictions.csv').write_text('image,probability\nx,0.5\n')
-    with pytest.raises(ISICFileError, match='predictions.csv: not a predictions.csv'):
+    with pytest.raises(ISICFileError, match="predictions.csv: line 1 'image,probability' is "
+                       'not the header of a predictions.csv'):
         LesionResultWriter(tmp_path)
     assert (tmp_path / 'predictions.csv').read_text() == 'image,probability\nx,0.5\n'
+
+
+@pytest.mark.parametrize('data, problem', [
+    (lambda row: (row.replace('earlier', 'earlier_é') + '\r\n').encode('latin-1'),
+     'line 2: byte 0xe9 is not UTF-8'),
+    (lambda row: row.replace(',0.250000,', ',7.5,').encode(), "line 2: p_malignant = '7.5' is "
+     'not a finite number'),
+    (lambda row: row.rsplit(',', 1)[0].encode(), 'line 2: 9 fields, but the header has 10'),
+])
+def test_an_earlier_predictions_csv_that_cannot_be_kept_is_named(tmp_path, data, problem):
+    """Rows of an earlier run are kept as they are: a row this writer could
+    not have written is an error naming the line, never dropped."""
+    row = 'earlier,0,0.250000,0.900000,1,1.00,2.00,3.00,4.00,5'
+    content = (','.join(LESION_COLUMNS) + '\n').encode() + data(row)
+    (tmp_path / 'predictions.csv').write_bytes(content)
+    with pytest.raises(ISICFileError, match=f'predictions.csv: {problem}'):
+        LesionResultWriter(tmp_path)
+    assert (tmp_path / 'predictions.csv').read_bytes() == content
 
 
 def test_the_csv_has_the_lesion_columns(tmp_path):

@@ -10,6 +10,7 @@ from mmdet.registry import DATASETS
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from pycocotools import mask as mask_utils
+from sklearn.metrics import roc_auc_score
 
 import mmskin  # noqa: F401  registers ISICDataset and the transforms
 from mmskin.utils import (ISIC_CLASSES, UNKNOWN_CATEGORY_ID, UNKNOWN_LABEL, ISICFileError,
@@ -18,7 +19,7 @@ from mmskin.utils import (ISIC_CLASSES, UNKNOWN_CATEGORY_ID, UNKNOWN_LABEL, ISIC
 REPO = Path(__file__).resolve().parents[2]
 CONFIG = REPO / 'configs/_base_/datasets/isic_instance.py'
 
-# (file name, height, width, category id or None for no annotation, writer)
+# (file name, height, width, category id or None for a photo without lesion, writer)
 IMAGES = [
     ('rgb.jpg', 90, 150, 1, lambda img: img),
     ('gray.png', 120, 80, 2, lambda img: img[..., 0]),
@@ -31,7 +32,8 @@ IMAGES = [
 @pytest.fixture(scope='module')
 def data_root(tmp_path_factory) -> Path:
     """An ISIC-like data root with annotations/tiny.json (COCO instances,
-    RLE masks, one lesion per image but the last)."""
+    RLE masks, one lesion per image); the last photo, without lesion, is on
+    disk but not in the file."""
     root = tmp_path_factory.mktemp('isic')
     (root / 'images').mkdir()
     rng = np.random.default_rng(0)
@@ -43,10 +45,10 @@ def data_root(tmp_path_factory) -> Path:
             cv2.ellipse(mask, (w // 2, h // 2), (w // 4, h // 5), 30, 0, 360, 255, -1)
             img[mask > 0] = (40, 60, 90)
         cv2.imwrite(str(root / 'images' / name), write(img))
-        images.append(dict(id=index, file_name=f'images/{name}', width=w, height=h,
-                           isic_id=f'ISIC_{index:07d}'))
         if category is None:
             continue
+        images.append(dict(id=index, file_name=f'images/{name}', width=w, height=h,
+                           isic_id=f'ISIC_{index:07d}'))
         rle = mask_utils.encode(np.asfortranarray(mask > 0))
         rle['counts'] = rle['counts'].decode()
         x0, y0, x1, y1 = tight_box(mask).tolist()
@@ -71,7 +73,6 @@ def _dataset(data_root: Path, split: str, **options):
 def test_train_pipeline_gives_square_inputs_with_box_of_mask(data_root):
     dataset = _dataset(data_root, 'train')
     assert dataset.metainfo['classes'] == ISIC_CLASSES
-    # filter_empty_gt drops the image without a lesion.
     assert len(dataset) == len(IMAGES) - 1
     expected_labels = [category - 1 for *_, category, _ in IMAGES[:-1]]
     np.random.seed(0)
@@ -90,8 +91,8 @@ def test_train_pipeline_gives_square_inputs_with_box_of_mask(data_root):
 
 def test_test_pipeline_keeps_ground_truth_at_original_size(data_root):
     dataset = _dataset(data_root, 'test')
-    assert len(dataset) == len(IMAGES)  # nothing filtered at test time
-    for index, (name, h, w, category, _) in enumerate(IMAGES):
+    assert len(dataset) == len(IMAGES) - 1
+    for index, (name, h, w, category, _) in enumerate(IMAGES[:-1]):
         sample = dataset[index]
         data_sample = sample['data_samples']
         assert tuple(sample['inputs'].shape) == (3, 1024, 1024)
@@ -100,9 +101,6 @@ def test_test_pipeline_keeps_ground_truth_at_original_size(data_root):
         assert data_sample.ori_shape == (h, w)
         np.testing.assert_allclose(data_sample.scale_factor, [1024 / max(h, w)] * 2, rtol=1e-2)
         masks = data_sample.gt_instances.masks.to_ndarray()
-        if category is None:
-            assert masks.shape == (0, h, w)
-            continue
         assert masks.shape == (1, h, w)
         np.testing.assert_array_equal(
             data_sample.gt_instances.bboxes.numpy()[0], tight_box(masks[0]))
@@ -141,7 +139,7 @@ def test_training_on_unknown_labels_is_an_error_unless_class_agnostic(unknown_ro
     dataset_cfg = seg.train_dataloader.dataset
     dataset_cfg.update(data_root=str(unknown_root), ann_file='annotations/tiny.json')
     dataset = DATASETS.build(dataset_cfg)
-    assert len(dataset) == 4  # the unknown lesion is a training lesion, the empty image is not
+    assert len(dataset) == 4  # the unknown lesion is a training lesion
     index = next(i for i in range(len(dataset))
                  if dataset.get_data_info(i)['img_path'].endswith('gray.png'))
     assert dataset[index]['data_samples'].gt_instances.labels.tolist() == [0]
@@ -212,10 +210,85 @@ def test_bad_images_can_be_skipped_and_counted_in_training(data_root, tmp_path):
     (root / 'images' / 'gray.png').write_bytes(b'')
     dataset = _dataset(root, 'train', skip_bad_images=True)
     assert dataset.num_skipped == 1
-    assert len(dataset) == len(IMAGES) - 2  # the image without lesion is filtered as before
+    assert len(dataset) == len(IMAGES) - 2
     (root / 'images' / 'rgb.jpg').write_bytes(b'')  # broken after the dataset was built
     np.random.seed(0)
     assert dataset[0]['data_samples'].img_path != str(root / 'images' / 'rgb.jpg')
     assert dataset.num_skipped >= 2  # another image is drawn, possibly rgb.jpg again
     with pytest.raises(ISICFileError):  # never at test time: every image is scored
         _dataset(root, 'test', skip_bad_images=True)
+
+
+# --- categories by name; inconsistent COCO files ---------------------------------
+
+
+def _edit(data_root: Path, tmp_path: Path, edit) -> Path:
+    root = tmp_path / 'edited'
+    (root / 'annotations').mkdir(parents=True)
+    (root / 'images').symlink_to(data_root / 'images')
+    coco = json.loads((data_root / 'annotations' / 'tiny.json').read_text())
+    edit(coco)
+    (root / 'annotations' / 'tiny.json').write_text(json.dumps(coco))
+    return root
+
+
+def _malignant_first(coco: dict) -> None:
+    swap = {1: 2, 2: 1}
+    coco['categories'] = [dict(id=1, name='malignant'), dict(id=2, name='benign')]
+    for ann in coco['annotations']:
+        ann['category_id'] = swap[ann['category_id']]
+
+
+def _labels(dataset) -> dict:
+    return {Path(dataset.get_data_info(i)['img_path']).name:
+            [ins['bbox_label'] for ins in dataset.get_data_info(i)['instances']]
+            for i in range(len(dataset))}
+
+
+@pytest.mark.parametrize('split', ('train', 'test'))
+def test_categories_are_classes_by_name_not_position(data_root, tmp_path, split):
+    """A file listing malignant first (ids swapped with it) gives the same
+    labels, so the same AUC, in training and test data."""
+    normal = _labels(_dataset(data_root, split))
+    swapped = _dataset(_edit(data_root, tmp_path, _malignant_first), split)
+    assert _labels(swapped) == normal
+    assert normal == {name: [category - 1] for name, _, _, category, _ in IMAGES[:-1]}
+    labels = np.array([v[0] for v in _labels(swapped).values()])
+    scores = np.linspace(0.1, 0.9, labels.size)
+    assert roc_auc_score(labels, scores) == roc_auc_score(
+        np.array([v[0] for v in normal.values()]), scores)
+    if split == 'test':
+        assert swapped[0]['data_samples'].gt_instances.labels.tolist() == normal['rgb.jpg']
+
+
+def _first(coco: dict) -> dict:
+    return coco['annotations'][0]
+
+
+@pytest.mark.parametrize('edit, problem', [
+    (lambda coco: _first(coco).update(category_id=7),
+     r'annotation 1: category_id 7 is not a category of the file \(1 benign, 2 malignant; 0: '
+     r'unknown diagnosis\)'),
+    (lambda coco: coco['categories'][1].update(name='melanoma'),
+     r"category 2 'melanoma' is not one of the classes benign, malignant"),
+    (lambda coco: coco['categories'].append(dict(id=3, name='benign')),
+     r"categories 1 and 3 are both 'benign'"),
+    (lambda coco: _first(coco).update(image_id=99),
+     r'annotation 1: image_id 99 is not an image of the file'),
+    (lambda coco: coco['annotations'].append(dict(_first(coco), id=99, category_id=2)),
+     r'image 1 \(images/rgb.jpg\) has annotations of different labels \(annotation 1: '
+     r'category 1, annotation 99: category 2\)'),
+    (lambda coco: coco['annotations'].pop(0),
+     r'image 1 \(images/rgb.jpg\) has no lesion annotation'),
+    (lambda coco: coco['annotations'].append(dict(_first(coco), image_id=2)),
+     r'annotation id 1 is used twice'),
+    (lambda coco: coco['images'][0].update(width=0), r'image 1 \(images/rgb.jpg\): width 0'),
+    (lambda coco: _first(coco).update(bbox=[0, 0, 0, 0]),
+     r'image 1 \(.*rgb.jpg\): its lesion annotation has an empty box'),
+])
+@pytest.mark.parametrize('split', ('train', 'test'))
+def test_an_inconsistent_coco_file_is_refused_naming_the_entry(data_root, tmp_path, split, edit,
+                                                               problem):
+    root = _edit(data_root, tmp_path, edit)
+    with pytest.raises(ISICFileError, match=f'{root / "annotations" / "tiny.json"}: {problem}'):
+        _dataset(root, split)

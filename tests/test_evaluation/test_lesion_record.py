@@ -66,13 +66,40 @@ def test_per_image_csv_round_trip(tmp_path):
 
 def test_reading_errors_name_the_file_and_the_problem(tmp_path):
     path = tmp_path / 'p.csv'
-    with pytest.raises(ISICFileError, match='p.csv: file does not exist'):
+    with pytest.raises(ISICFileError, match='p.csv: file not found'):
         read_lesion_csv(path)
     path.write_text('image_id,gt_label\nISIC_0,1\n')
-    with pytest.raises(ISICFileError, match="no column 'pred_label'"):
+    with pytest.raises(ISICFileError, match="no column pred_label, p_malignant, .*; expected "
+                       'the columns image_id,gt_label,pred_label'):
         read_lesion_csv(path)
     path.write_text('image_id,p_malignant\nISIC_0,high\nISIC_1,\n')
     with pytest.raises(ISICFileError, match="line 2: p_malignant = 'high' is not a number"):
         read_lesion_csv(path, ('image_id', 'p_malignant'))
     path.write_text('image_id,p_malignant\nISIC_1,\n')
     assert math.isnan(read_lesion_csv(path, ('image_id', 'p_malignant'))['p_malignant'][0])
+
+
+@pytest.mark.parametrize('column, cell, problem', [
+    ('JA', '1.7', r"JA = '1.7' is not a finite number in \[0.0, 1.0\]"),
+    ('DI', '-0.1', r"DI = '-0.1' is not a finite number"),
+    ('p_malignant', 'inf', r"p_malignant = 'inf' is not a finite number"),
+    ('score', 'nan', r"score = 'nan' is not a finite number"),
+    ('gt_label', '2', r"gt_label = '2' is not a finite number in \[-1, 1\]"),
+    ('pred_label', '-1', r"pred_label = '-1' is not a finite number in \[0, 1\]"),
+    ('detected', '3', r"detected = '3' is not a finite number"),
+    ('area', '-4', r"area = '-4' is not a finite number"),
+    ('x1', '-inf', r"x1 = '-inf' is not a finite number >= 0.0"),
+    ('y1', 'inf', r"y1 = 'inf' is not a finite number >= 0.0"),
+])
+def test_values_outside_their_domain_name_the_line(tmp_path, column, cell, problem):
+    """A per-image JA of 1.7 (a file written by hand or by another program)
+    would make every score computed from it nonsense."""
+    path = tmp_path / 'per_image.csv'
+    record = LesionRecord('ISIC_1', 1, 0.75, 0.9, True, 1.0, 2.0, 5.0, 6.0, 12)
+    rows = [per_image_row(record, 1, [0.5, 0.6, 0.9, 0.8, 0.95])] * 2
+    rows = [[f'ISIC_{i}', *row[1:]] for i, row in enumerate(rows)]
+    rows[1][PER_IMAGE_COLUMNS.index(column)] = cell
+    write_csv_atomic(path, PER_IMAGE_COLUMNS, rows)
+    read_lesion_csv(path, [c for c in PER_IMAGE_COLUMNS if c != column])
+    with pytest.raises(ISICFileError, match=f'per_image.csv: line 3: {problem}'):
+        read_lesion_csv(path)

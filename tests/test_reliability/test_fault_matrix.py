@@ -332,11 +332,9 @@ class Workspace:
         return lost
 
 
-@pytest.fixture(scope='module')
-def base(tiny_trained, tmp_path_factory):
+def make_base(tiny_trained: dict, folder: Path) -> dict:
     """The tiny data with a test annotation of NUM_TEST images, the trained
-    tiny model, and an earlier inference folder."""
-    folder = tmp_path_factory.mktemp('matrix_base')
+    tiny model, and an earlier inference folder, under ``folder``."""
     root = folder / 'data'
     shutil.copytree(tiny_trained['data']['data_root'], root)
     test_ann = root / tiny_trained['data']['test_ann']
@@ -355,8 +353,14 @@ def base(tiny_trained, tmp_path_factory):
     cv2.imwrite(str(infer_out / 'masks' / 'earlier_photo_segmentation.png'),
                 np.zeros((4, 4), np.uint8))
     cv2.imwrite(str(infer_out / 'overlays' / 'earlier_photo.jpg'), np.zeros((4, 4, 3), np.uint8))
-    yield dict(root=root, config=tiny_trained['config'], checkpoint=tiny_trained['checkpoint'],
-               infer_out=infer_out)
+    return dict(root=root, config=tiny_trained['config'], checkpoint=tiny_trained['checkpoint'],
+                infer_out=infer_out)
+
+
+@pytest.fixture(scope='module')
+def base(tiny_trained, tmp_path_factory):
+    """The matrix's data, model and earlier outputs (:func:`make_base`)."""
+    yield make_base(tiny_trained, tmp_path_factory.mktemp('matrix_base'))
     print(f'\nfault matrix: {sum(TALLY.values())} cases: ' +
           ', '.join(f'{n} {kind}' for kind, n in sorted(TALLY.items())))
 
@@ -460,10 +464,8 @@ def test_unusual_photo_infer(ws, kind):
     PHOTO_KINDS[kind](ws.infer_image())
     expect(ws, ws.infer(), 'ok')
     mask = _mask(ws.infer_out / 'masks' / f'{TEST_ID}_segmentation.png')
-    with Image.open(ws.infer_image()) as shown:
-        width, height = shown.size
-    if kind == 'exif_rotated':
-        width, height = height, width
+    with Image.open(ws.infer_image()) as stored:  # used as stored, an EXIF tag ignored
+        width, height = stored.size
     assert mask.shape == (height, width)
 
 

@@ -111,11 +111,12 @@ def test_refuses_runs_on_different_ground_truth(compare_tool, tmp_path, capsys):
 def test_bad_files(compare_tool, tmp_path, capsys):
     a, _, _ = _runs(tmp_path)
     missing = tmp_path / 'none.csv'
-    assert _error_of(compare_tool, capsys, a, missing) == f'error: {missing}: file does not exist'
+    assert _error_of(compare_tool, capsys, a, missing) == f'error: {missing}: file not found'
     wrong = tmp_path / 'wrong.csv'
     wrong.write_text('image_id,melanoma\nISIC_0000000,0.3\n')
     error = _error_of(compare_tool, capsys, wrong, a)
-    assert error.startswith(f'error: {wrong}: no column') and "'JA'" in error
+    assert error.startswith(f"error: {wrong}: line 1 'image_id,melanoma' is not the expected "
+                            'header: no column gt_label') and ' JA, ' in error
 
 
 def test_runs_without_probabilities_compare_segmentation_only(compare_tool, tmp_path, capsys):

@@ -44,7 +44,7 @@ def test_tool_single_image_and_empty_folder(load_tool, photos, model_files, mixe
 
 def test_tool_cli_mixed_folder_with_ground_truth(photos, model_files, mixed_folder, gt_folder,
                                                  tmp_path):
-    """Every good photo gets its row, mask and overlay at its displayed size;
+    """Every good photo gets its row, mask and overlay at its stored size;
     the bad files are reported and skipped, and the exit status says so."""
     out = tmp_path / 'out'
     proc = subprocess.run(
@@ -68,7 +68,7 @@ def test_tool_cli_mixed_folder_with_ground_truth(photos, model_files, mixed_fold
         assert 0.0 <= float(row['p_malignant']) <= 1.0
         assert row['pred_label'] == str(int(float(row['p_malignant']) > 0.5))
         mask = cv2.imread(str(out / 'masks' / f'{stem}_segmentation.png'), cv2.IMREAD_UNCHANGED)
-        assert mask.shape == (h, w), name  # the photo as displayed (EXIF applied)
+        assert mask.shape == (h, w), name  # the photo as stored (EXIF tag ignored)
         assert set(np.unique(mask)) <= {0, 255}
         assert int(row['area']) == int((mask == 255).sum())
         if row['detected'] == '1':

@@ -82,7 +82,7 @@ def test_runs_that_fit_no_row(tables_tool, tmp_path, capsys):
                           ([f'mask_rcnn_r50_fpn_focaljac={run}'],
                            f'error: {run}: mask_rcnn_r50_fpn_focaljac is not a config of Table VI'),
                           ([f'mask_rcnn_r101_fpn_ce={tmp_path}'],
-                           f'error: {tmp_path}/per_image.csv: file does not exist'),
+                           f'error: {tmp_path}/per_image.csv: file not found'),
                           ([f'mask_rcnn_r101_fpn_ce={run}', f'mask_rcnn_r101_fpn_ce.py={run}'],
                            f'error: {run}: a second run of mask_rcnn_r101_fpn_ce.py')):
         assert tables_tool.main(args + ['--table', 'VI']) == 1

@@ -74,12 +74,12 @@ def test_without_probabilities_only_the_histogram(plot_tool, tmp_path, capsys):
 
 def test_bad_results_file(plot_tool, tmp_path, capsys):
     assert plot_tool.main([str(tmp_path / 'none.csv'), '--out', str(tmp_path)]) == 1
-    assert 'does not exist' in capsys.readouterr().err
+    assert 'file not found' in capsys.readouterr().err
     wrong = tmp_path / 'wrong.csv'
     wrong.write_text('image_id,melanoma\nISIC_0000000,0.3\n')
     assert plot_tool.main([str(wrong), '--out', str(tmp_path)]) == 1
     err = capsys.readouterr().err
-    assert str(wrong) in err and "'gt_label'" in err and 'ISICSegMetric' in err
+    assert str(wrong) in err and 'no column gt_label' in err and 'ISICSegMetric' in err
     bad = _per_image_csv(tmp_path / 'bad.csv', n=3)
     bad.write_text(bad.read_text().replace('ISIC_0000001,0', 'ISIC_0000001,x'))
     assert plot_tool.main([str(bad), '--out', str(tmp_path)]) == 1

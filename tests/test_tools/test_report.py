@@ -220,7 +220,7 @@ def test_segmentation_only_run_and_bad_input(report_tool, synthetic_run, tmp_pat
     assert page.find('div', data_gallery='false-negatives') is None
     capsys.readouterr()
     for args, message in (([str(tmp_path / 'none'), '--images', str(tmp_path)],
-                           f'{tmp_path / "none"}/per_image.csv: file does not exist'),
+                           f'{tmp_path / "none"}/per_image.csv: file not found'),
                           ([str(run), '--images', str(tmp_path / 'photos')],
                            f'{tmp_path / "photos"}: image folder does not exist'),
                           ([str(run), '--images', str(tmp_path)],

@@ -5,7 +5,8 @@ import pytest
 from PIL import Image
 
 from mmskin.utils import (ISICFileError, check_image_id, index_masks, list_images,
-                          mask_file_name, read_image, read_mask, read_prediction_mask)
+                          mask_file_name, read_image, read_image_size, read_mask,
+                          read_prediction_mask)
 
 
 def test_index_masks_accepts_both_spellings(tmp_path, write_image, square_mask):
@@ -60,13 +61,34 @@ def test_prediction_binarisation_and_low_values(tmp_path, write_image, square_ma
         read_prediction_mask(tmp_path / 'p.png', (8, 6))
 
 
-@pytest.mark.parametrize('image, match', [
-    (np.zeros((4, 4, 3), np.uint8), 'mode RGB; expected a single-channel'),
-    (np.zeros((4, 4), np.uint16), 'mode I;16; expected a single-channel'),
+def _colour(mask: np.ndarray) -> np.ndarray:
+    bgr = np.dstack([mask] * 3)
+    bgr[0, 0] = (0, 0, 255)
+    return bgr
+
+
+@pytest.mark.parametrize('suffix, image, match', [
+    ('.png', _colour(np.zeros((4, 4), np.uint8)), 'colour PNG image whose channels differ at 1 '
+     'pixels; expected a grey mask'),
+    ('.bmp', _colour(np.zeros((4, 4), np.uint8)), 'colour BMP image whose channels differ'),
+    ('.png', np.zeros((4, 4), np.uint16), 'PNG image of mode I;16; expected an 8-bit grey mask'),
 ])
-def test_mask_format_errors(tmp_path, image, match, write_image):
+def test_mask_format_errors_name_the_format(tmp_path, suffix, image, match, write_image):
     with pytest.raises(ISICFileError, match=match):
-        read_mask(write_image(tmp_path / 'm.png', image))
+        read_mask(write_image(tmp_path / f'm{suffix}', image))
+
+
+@pytest.mark.parametrize('kind', ('1-bit BMP', '24-bit BMP', '24-bit PNG', 'palette PNG'))
+def test_grey_masks_in_any_grey_form(tmp_path, kind, photos):
+    """PH2 ships 1-bit and 24-bit grey BMPs: each reads as the same grey mask."""
+    grey = photos.lesion_mask(40, 60)
+    image = Image.fromarray(grey)
+    image = dict(zip(('1-bit BMP', '24-bit BMP', '24-bit PNG', 'palette PNG'),
+                     (image.convert('1'), image.convert('RGB'), image.convert('RGB'),
+                      image.convert('P'))))[kind]
+    path = tmp_path / f'mask.{kind.split()[-1].lower()}'
+    image.save(path)
+    np.testing.assert_array_equal(read_mask(path, (40, 60), strict=True), grey > 128)
 
 
 def test_undecodable_mask(tmp_path):
@@ -97,14 +119,16 @@ def test_read_image_colour_gray_rgba_16bit(photos, tmp_path):
     assert (read_image(tmp_path / 'deep.png') == 0x80).all()
 
 
-def test_read_image_applies_exif_orientation(photos, tmp_path):
+def test_read_image_keeps_the_stored_orientation(photos, tmp_path):
+    """ISIC images are used as stored: the EXIF orientation tag is ignored,
+    so the photo keeps the pixel grid its mask was drawn on."""
     path = tmp_path / 'rotated.jpg'
     photos.exif_rotated_jpeg(path, 100, 160)
     img = read_image(path)
-    assert img.shape == (160, 100, 3)
-    # Turned clockwise: the stored top-left corner is now top-right.
-    assert img[:8, -8:, 2].mean() > 200 and img[:8, -8:, :2].mean() < 60
-    assert img[:8, :8, 2].mean() < 240
+    assert img.shape == (100, 160, 3)
+    assert read_image_size(path) == (160, 100)
+    # The red patch stays at the stored top-left corner.
+    assert img[:8, :8, 2].mean() > 200 and img[:8, :8, :2].mean() < 60
 
 
 @pytest.mark.parametrize('make, problem', [

@@ -20,6 +20,7 @@ import math
 import sys
 
 from mmskin.analysis.comparison import compare_runs, pair_runs
+from mmskin.apis import nonnegative_int, positive_int
 from mmskin.evaluation import read_per_image
 from mmskin.evaluation.statistics import N_RESAMPLES
 
@@ -32,9 +33,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--common-only', action='store_true',
                         help='compare the images both runs scored instead of refusing runs '
                         'scored on different images')
-    parser.add_argument('--ci-resamples', type=int, default=N_RESAMPLES,
+    parser.add_argument('--ci-resamples', type=positive_int, default=N_RESAMPLES,
                         help='bootstrap resamples (default %(default)s)')
-    parser.add_argument('--seed', type=int, default=0, help='bootstrap seed')
+    parser.add_argument('--seed', type=nonnegative_int, default=0, help='bootstrap seed')
     parser.add_argument('--json', action='store_true', help='end with one JSON line')
     return parser.parse_args(argv)
 

@@ -23,7 +23,8 @@ import sys
 
 import torch
 
-from mmskin.apis import add_interval_args, init_lesion_model, interval_resamples, lesion_cam_of
+from mmskin.apis import (add_interval_args, init_lesion_model, interval_resamples, lesion_cam_of,
+                         nonnegative_int)
 from mmskin.evaluation import read_per_image
 from mmskin.utils import check_output_file
 from mmskin.visualization.report import GALLERY_SIZE, find_images, folder_gt_masks, write_report
@@ -35,7 +36,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--images', required=True, help='folder of the test photos')
     parser.add_argument('--gt-masks', help='folder of the ground-truth masks (optional)')
     parser.add_argument('--out', required=True, help='the HTML file to write')
-    parser.add_argument('--gallery', type=int, default=GALLERY_SIZE,
+    parser.add_argument('--gallery', type=nonnegative_int, default=GALLERY_SIZE,
                         help='photos per gallery (default %(default)s)')
     parser.add_argument('--positive', choices=('malignant', 'benign'), default='malignant')
     add_interval_args(parser)

@@ -25,7 +25,7 @@ import argparse
 import logging
 from pathlib import Path
 
-from mmskin.apis import one_line_errors
+from mmskin.apis import one_line_errors, positive_int
 from mmskin.datasets.conversion import (OFFICIAL_LAYOUTS, convert_to_coco, find_archive_samples,
                                         find_official_samples)
 from mmskin.datasets.conversion.other_layouts import (ISIC2018_SPLITS, find_folder_samples,
@@ -86,7 +86,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     # Both flags write to one destination: without an explicit default the
     # first one's (store_false: True) would make polygons the default.
     parser.set_defaults(polygon=False)
-    parser.add_argument('--nproc', type=int, default=1, help='processes decoding images')
+    parser.add_argument('--nproc', type=positive_int, default=1, help='processes decoding images')
     args = parser.parse_args(argv)
     given = {name for name in ('root', 'split', 'images', 'masks', 'metadata', 'labels',
                                'folder_root') if getattr(args, name) is not None}

@@ -18,6 +18,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from mmskin.apis import positive_int
 from mmskin.datasets.conversion import IMAGE_FORMATS, resize_split
 from mmskin.utils import ISICFileError
 
@@ -30,12 +31,12 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--out', required=True, help='the new COCO file')
     parser.add_argument('--img-dir', required=True,
                         help='folder under ROOT for the resized images')
-    parser.add_argument('--long-side', type=int, default=1024,
+    parser.add_argument('--long-side', type=positive_int, default=1024,
                         help="the training Resize scale (default 1024, paper II-A-1)")
     parser.add_argument('--format', choices=list(IMAGE_FORMATS), default='jpg',
                         help='jpg: quality 95 (default); bmp: lossless, fastest, large; '
                         'png: lossless, slow to decode')
-    parser.add_argument('--nproc', type=int, default=1, help='worker processes')
+    parser.add_argument('--nproc', type=positive_int, default=1, help='worker processes')
     return parser.parse_args(argv)
 
 

@@ -11,6 +11,7 @@ import argparse
 import sys
 import time
 
+from mmskin.apis import nonnegative_int, positive_float, probability
 from mmskin.datasets.synthetic import SPLIT_ROLES, generate_isic_layout
 
 
@@ -20,14 +21,14 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('out_dir', help='folder to write the layout into')
     parser.add_argument('--layout', choices=list(SPLIT_ROLES), default='isbi2016',
                         help='official release to imitate')
-    parser.add_argument('--num-train', type=int, default=60, help='training images')
-    parser.add_argument('--num-val', type=int, default=None,
+    parser.add_argument('--num-train', type=nonnegative_int, default=60, help='training images')
+    parser.add_argument('--num-val', type=nonnegative_int, default=None,
                         help='validation images (isic2017 only; default 20 there)')
-    parser.add_argument('--num-test', type=int, default=30, help='test images')
-    parser.add_argument('--seed', type=int, default=0, help='same seed, same files')
-    parser.add_argument('--scale', type=float, default=0.1,
+    parser.add_argument('--num-test', type=nonnegative_int, default=30, help='test images')
+    parser.add_argument('--seed', type=nonnegative_int, default=0, help='same seed, same files')
+    parser.add_argument('--scale', type=positive_float, default=0.1,
                         help='factor on camera-sized images (0.1: long side 256-384 px)')
-    parser.add_argument('--malignant-fraction', type=float, default=0.3,
+    parser.add_argument('--malignant-fraction', type=probability, default=0.3,
                         help='share of malignant images in each split')
     args = parser.parse_args(argv)
     if args.num_val is None:

@@ -11,6 +11,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from mmskin.apis import nonnegative_int, positive_int
 from mmskin.datasets.splits import stratified_split
 from mmskin.utils import ISICFileError, read_label_csv, write_text_atomic
 
@@ -19,8 +20,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description='Seeded train / validation split, stratified by melanoma')
     parser.add_argument('labels', help='ISIC 2017 (image_id,melanoma,...) or ISBI 2016 label CSV')
-    parser.add_argument('--val-size', type=int, required=True, help='validation images')
-    parser.add_argument('--seed', type=int, default=0, help='same seed, same split')
+    parser.add_argument('--val-size', type=positive_int, required=True, help='validation images')
+    parser.add_argument('--seed', type=nonnegative_int, default=0, help='same seed, same split')
     parser.add_argument('--out-prefix', required=True,
                         help='writes PREFIX_train.txt and PREFIX_val.txt')
     return parser.parse_args(argv)

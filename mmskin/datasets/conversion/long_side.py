@@ -19,7 +19,6 @@ original resolution.
 from __future__ import annotations
 
 import copy
-import json
 from dataclasses import dataclass
 from multiprocessing import Pool
 from pathlib import Path, PurePosixPath
@@ -32,7 +31,8 @@ from mmdet.structures.mask import BitmapMasks
 from tqdm import tqdm
 
 from mmskin.utils import (ISICFileError, check_output_file, check_output_folder,
-                          decode_segmentation, dump_json_atomic, write_image_atomic)
+                          decode_segmentation, dump_json_atomic, read_lesion_coco,
+                          write_image_atomic)
 from mmskin.utils.isic_files import PathLike
 from .coco import mask_to_annotation
 
@@ -119,9 +119,10 @@ def resize_split(data_root: PathLike, ann_file: PathLike, out_file: PathLike, im
         nproc: worker processes.
 
     Raises:
-        ISICFileError: an unreadable annotation file or image, an image
-            whose size is not the annotation file's, or an output that would
-            replace the split's annotation file or images
+        ISICFileError: an unreadable or inconsistent annotation file
+            (:func:`mmskin.utils.read_lesion_coco`), an unreadable image, an
+            image whose size is not the annotation file's, or an output that
+            would replace the split's annotation file or images
             (:mod:`mmskin.utils.output_paths`).
     """
     if image_format not in IMAGE_FORMATS:
@@ -132,11 +133,8 @@ def resize_split(data_root: PathLike, ann_file: PathLike, out_file: PathLike, im
     data_root, ann_path = Path(data_root), Path(ann_file)
     if not ann_path.is_absolute() and not ann_path.is_file():
         ann_path = data_root / ann_path
-    try:
-        coco = json.loads(ann_path.read_text())
-        images, all_annotations = coco['images'], coco['annotations']
-    except (OSError, ValueError, KeyError, TypeError) as err:
-        raise ISICFileError(ann_path, f'not a readable COCO annotation file ({err})') from None
+    coco = read_lesion_coco(ann_path).coco
+    images, all_annotations = coco['images'], coco['annotations']
     # The copies never replace the split: its annotation file, its images.
     sources = [ann_path, *sorted({str(data_root / info.get('file_name', '')) for info in images})]
     check_output_file(out_file, '--out', sources)

@@ -74,6 +74,8 @@ def read_ph2_table(path: Path) -> LabelTable:
         raise ISICFileError(path, 'file not found')
     table = LabelTable(path)
     columns = None
+    # Not a CSV, and only its name and diagnosis cells are read: a byte that
+    # is not UTF-8 in a free-text cell cannot change a label.
     for line_number, line in enumerate(path.read_text(errors='replace').splitlines(), start=1):
         if not line.strip().startswith('||'):
             continue

@@ -89,6 +89,11 @@ def _lesion_record(data_sample: dict, lesion: dict) -> Dict[str, Any]:
                 gt_label=_gt_label(data_sample))
 
 
+def _check_fraction(name: str, value: float) -> None:
+    if not 0.0 <= value <= 1.0:  # NaN fails too
+        raise ValueError(f'{name} must be a number in [0, 1], got {value!r}')
+
+
 #: Keys of the metrics' results that count images rather than score them.
 COUNT_KEYS = ('n', 'n_unlabelled')
 
@@ -150,6 +155,7 @@ class ISICSegMetric(BaseMetric):
         if empty_rule not in EMPTY_RULES:
             raise ValueError(f'ISICSegMetric.empty_rule must be one of {EMPTY_RULES}, '
                              f'got {empty_rule!r}')
+        _check_fraction('ISICSegMetric.tja_threshold', tja_threshold)
         self.empty_rule = empty_rule
         self.tja_threshold = tja_threshold
         self.out_dir = out_dir
@@ -237,6 +243,8 @@ class ISICClsMetric(BaseMetric):
         if empty_rule not in EMPTY_RULES:
             raise ValueError(f'ISICClsMetric.empty_rule must be one of {EMPTY_RULES}, '
                              f'got {empty_rule!r}')
+        for value in (threshold, *sensitivities):
+            _check_fraction('ISICClsMetric.threshold and sensitivities', value)
         self.positive = positive
         self.threshold = threshold
         self.sensitivities = tuple(sensitivities)

@@ -142,6 +142,10 @@ def _mask_shape(root: Path, isic_id='ISIC_0000001'):
     return np.asarray(Image.open(root / MASKS / f'{isic_id}_Segmentation.png')).shape
 
 
+def _grey(root: Path, isic_id='ISIC_0000001') -> np.ndarray:
+    return np.asarray(Image.open(root / MASKS / f'{isic_id}_Segmentation.png'))
+
+
 def _rewrite_csv(root: Path, edit) -> None:
     path = root / LABELS
     path.write_text(edit(path.read_text()))
@@ -175,9 +179,8 @@ PER_IMAGE_PROBLEMS = {
     'mask_0_1': (lambda r: _write_mask(r, (np.asarray(Image.open(
         r / MASKS / 'ISIC_0000001_Segmentation.png')) // 255).astype(np.uint8)),
                  'ISIC_0000001_Segmentation.png', '0/1 mask'),
-    'mask_rgb': (lambda r: Image.open(r / MASKS / 'ISIC_0000001_Segmentation.png').convert(
-        'RGB').save(r / MASKS / 'ISIC_0000001_Segmentation.png'),
-                 'ISIC_0000001_Segmentation.png', 'single-channel'),
+    'mask_colour': (lambda r: _write_mask(r, np.dstack([_grey(r), _grey(r), 255 - _grey(r)])),
+                    'ISIC_0000001_Segmentation.png', 'colour PNG image whose channels differ'),
     'duplicate_id': (lambda r: _rewrite_csv(r, lambda t: t + 'ISIC_0000001,benign\n'),
                      LABELS, 'image ISIC_0000001 appears twice'),
     'unknown_label': (lambda r: _rewrite_csv(r, lambda t: t.replace(

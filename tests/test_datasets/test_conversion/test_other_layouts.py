@@ -188,3 +188,42 @@ def test_official_layouts_without_their_label_csv(isic_samples, real, tmp_path, 
     assert {a['category_id'] for a in coco['annotations']} == {UNKNOWN_CATEGORY_ID}
     assert f'{expected} unlabelled' in str(coco['summary'])
     assert 'no label CSV' in caplog.text
+
+
+def test_ph2_masks_as_distributed_one_bit_and_24_bit_grey(real, tmp_path):
+    """PH2 copies hold 1-bit BMP lesion masks and, here and there, a 24-bit
+    BMP whose three channels are equal: 40 real lesions so laid out convert
+    to 40 images whose masks are the source pixels; a mask in real colour is
+    refused, worded for a BMP."""
+    source = next(iter(real.values()))[0].parents[1]  # the real ISIC 2017 set
+    ids = sorted(p.stem for p in (source / 'images').glob('*.jpg'))[:40]
+    root = tmp_path / 'PH2Dataset'
+    truth = {}
+    for number, isic_id in enumerate(ids, start=1):
+        case = f'IMD{number:03d}'
+        folder = root / 'PH2 Dataset images' / case
+        (folder / f'{case}_Dermoscopic_Image').mkdir(parents=True)
+        (folder / f'{case}_lesion').mkdir()
+        Image.open(source / 'images' / f'{isic_id}.jpg').save(
+            folder / f'{case}_Dermoscopic_Image' / f'{case}.bmp')
+        grey = Image.open(source / 'masks' / f'{isic_id}_segmentation.png')
+        mask = grey.convert('RGB') if number == 7 else grey.convert('1')
+        mask.save(folder / f'{case}_lesion' / f'{case}_lesion.bmp')
+        with Image.open(folder / f'{case}_lesion' / f'{case}_lesion.bmp') as written:
+            assert written.mode == ('RGB' if number == 7 else '1')
+            truth[case] = np.asarray(written.convert('L')) > 128
+    (root / 'PH2_dataset.txt').write_text(
+        '|| Name || Histological Diagnosis || Clinical Diagnosis ||\n' +
+        ''.join(f'|| {case} ||   ||   {n % 3} ||\n' for n, case in enumerate(truth)))
+    coco = _convert(find_ph2_samples(root), tmp_path / 'ph2.json')
+    assert len(coco['images']) == 40 and coco['summary'].skipped == []
+    for image, ann in zip(coco['images'], coco['annotations']):
+        np.testing.assert_array_equal(mask_utils.decode(ann['segmentation']).astype(bool),
+                                      truth[image['isic_id']])
+    colour = root / 'PH2 Dataset images' / 'IMD007' / 'IMD007_lesion' / 'IMD007_lesion.bmp'
+    rgb = np.asarray(Image.open(colour)).copy()
+    rgb[..., 2] = 255 - rgb[..., 2]
+    Image.fromarray(rgb).save(colour)
+    with pytest.raises(ISICFileError, match=f'{colour}: mask is a colour BMP image whose '
+                       'channels differ at [0-9]+ pixels; expected a grey mask'):
+        convert_to_coco(find_ph2_samples(root), tmp_path / 'colour.json', progress=False)

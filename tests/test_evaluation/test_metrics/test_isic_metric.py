@@ -207,15 +207,27 @@ def test_per_image_csv_reads_back(samples, tmp_path):
     assert data['gt_label'].dtype == np.int64 and data['detected'].tolist() == [1, 1, 0, 1]
     assert data['JA'][:3] == pytest.approx([1, 4 / 12, 0], abs=1e-6)
     assert np.isnan(data['JA'][3])  # both masks empty, excluded
-    with pytest.raises(ValueError, match='none.csv: file does not exist'):
+    with pytest.raises(ValueError, match='none.csv: file not found'):
         read_per_image(str(tmp_path / 'none.csv'))
     text = open(path).read().splitlines()
     (tmp_path / 'twice.csv').write_text('\n'.join(text + text[-1:]) + '\n')
     with pytest.raises(ValueError, match='twice.csv: line 6: image ISIC_0000004 appears twice'):
         read_per_image(str(tmp_path / 'twice.csv'))
     (tmp_path / 'cols.csv').write_text(text[0].replace(',JA,', ',IoU,') + '\n')
-    with pytest.raises(ValueError, match=r"cols.csv: no column 'JA'"):
+    with pytest.raises(ValueError,
+                       match=r'cols.csv: line 1 .* is not the expected header: no column JA;'):
         read_per_image(str(tmp_path / 'cols.csv'))
     (tmp_path / 'empty.csv').write_text(text[0] + '\n')
     with pytest.raises(ValueError, match='empty.csv: no rows'):
         read_per_image(str(tmp_path / 'empty.csv'))
+
+
+@pytest.mark.parametrize('build', [
+    lambda: ISICSegMetric(tja_threshold=65),
+    lambda: ISICClsMetric(threshold=-0.5),
+    lambda: ISICClsMetric(threshold=float('nan')),
+    lambda: ISICClsMetric(sensitivities=(0.95, 98)),
+])
+def test_thresholds_outside_zero_one_are_refused(build):
+    with pytest.raises(ValueError, match=r'must be a number in \[0, 1\]'):
+        build()
