@@ -1,7 +1,7 @@
 # model settings: the paper's Mask R-CNN (II-B) on top of mmdet's R50-FPN one.
 _base_ = 'mmdet::_base_/models/mask-rcnn_r50_fpn.py'
 
-num_classes = 2  # benign, malignant (mmskin.datasets.ISIC_CLASSES)
+num_classes = 2  # benign, malignant (mmskin.utils.ISIC_CLASSES)
 
 model = dict(
     type='SkinLesionMaskRCNN',
