@@ -31,6 +31,23 @@ def _mmskin_config_bases() -> Iterator[None]:
             del MODULE2PACKAGE['mmskin']
 
 
+def _drop_mmskin_scope(node) -> None:
+    """Remove the ``_scope_='mmskin'`` mmengine gives what an ``'mmskin::'``
+    base defines: mmskin has no registry scope of its own (its modules are
+    in mmdet's registries), so those entries must be built in the config's
+    ``default_scope``, as the repository's own configs are."""
+    if isinstance(node, dict):
+        if node.get('_scope_') == 'mmskin':
+            del node['_scope_']
+        children = node.values()
+    elif isinstance(node, (list, tuple)):
+        children = node
+    else:
+        return
+    for child in children:
+        _drop_mmskin_scope(child)
+
+
 def load_config(path: str) -> Config:
     """``Config.fromfile`` with ``'mmskin::'`` bases, and a
     :class:`ConfigError` naming the file when it is missing or does not
@@ -39,9 +56,11 @@ def load_config(path: str) -> Config:
         raise ConfigError(f'config file {path} does not exist')
     try:
         with _mmskin_config_bases():
-            return Config.fromfile(path)
+            cfg = Config.fromfile(path)
     except Exception as err:  # syntax errors, unknown bases, bad Python
         raise ConfigError(f'{path}: cannot load the config: {err}') from err
+    _drop_mmskin_scope(cfg._cfg_dict)
+    return cfg
 
 
 def apply_common_args(cfg: Config, args) -> None:

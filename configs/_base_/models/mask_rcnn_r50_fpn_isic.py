@@ -38,7 +38,7 @@ model = dict(
             beta=2.0,
             loss_weight=1.0),
         # Eq. (3): smooth L1 with beta 1. loss_weight 1.0 is the paper's
-        # rho = 10 of Eq. (1) under mmdet's normalisation (README, model table).
+        # rho = 10 of Eq. (1) under mmdet's normalisation (docs/experiments.md, model table).
         loss_bbox=dict(
             _delete_=True, type='SmoothL1Loss', beta=1.0, loss_weight=1.0)),
     roi_head=dict(
