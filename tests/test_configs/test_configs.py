@@ -255,8 +255,8 @@ def phase_starts(hook: ThreePhaseTrainingHook, max_iters: int) -> List[int]:
     (RECIPE, 1000, None, [800]),
     (GN, None, None, [3200]),
 ])
-def test_phases_and_lr_steps_follow_the_run_length(config, max_iters, phases, milestones,
-                                                    make_cpu_cfg, tiny_coco, tmp_path):
+def test_phases_and_lr_steps_follow_the_run_length(
+        config, max_iters, phases, milestones, make_cpu_cfg, tiny_coco, tmp_path):
     init_default_scope('mmdet')
     hooks, built_milestones, warmup_end = run_schedule(config, make_cpu_cfg, tiny_coco,
                                                        tmp_path, max_iters)
