@@ -6,7 +6,7 @@ metric into MMDetection's registries (configs load it through
 ``custom_imports``).
 """
 from . import datasets  # noqa: F401  registers ISICDataset and transforms
-from . import engine  # noqa: F401  registers hooks and LesionRunner
+from . import engine  # noqa: F401  registers hooks, schedulers and LesionRunner
 from . import evaluation  # noqa: F401  registers ISIC metrics
 from . import models  # noqa: F401  registers losses, heads, detector
 from .version import __version__

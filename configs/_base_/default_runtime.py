@@ -18,6 +18,8 @@ default_hooks = dict(
     # A NaN or infinite loss stops training with the iteration and the loss
     # terms, before a checkpoint of corrupted weights is written.
     finite_loss=dict(type='FiniteLossHook'),
+    # Anchor and RoI sampling repeat exactly after --resume.
+    iteration_seed=dict(type='IterationSeedHook'),
     visualization=dict(type='DetVisualizationHook'))
 
 env_cfg = dict(

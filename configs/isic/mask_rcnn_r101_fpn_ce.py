@@ -1,9 +1,8 @@
 # Loss ablation "Original" (paper Tables III, VI): mmdet's cross-entropy in
-# the RPN, the classify subnet and the segment subnet (per-pixel BCE).
-_base_ = './mask_rcnn_r101_fpn_focaljac.py'
+# the RPN and the classify subnet (as the Jaccard ablation) and in the
+# segment subnet (per-pixel BCE).
+_base_ = './mask_rcnn_r101_fpn_jaccard.py'
 
 model = dict(
-    rpn_head=dict(loss_cls=dict(_delete_=True, type='CrossEntropyLoss', use_sigmoid=True)),
-    roi_head=dict(
-        bbox_head=dict(loss_cls=dict(_delete_=True, type='CrossEntropyLoss')),
-        mask_head=dict(loss_mask=dict(_delete_=True, type='CrossEntropyLoss', use_mask=True))))
+    roi_head=dict(mask_head=dict(loss_mask=dict(_delete_=True, type='CrossEntropyLoss',
+                                                use_mask=True))))

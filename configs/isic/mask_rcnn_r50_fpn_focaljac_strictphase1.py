@@ -4,7 +4,4 @@
 # did (configs/_base_/schedules/three_phase_160e.py gives the reason).
 _base_ = './mask_rcnn_r50_fpn_focaljac.py'
 train_phases = [dict(begin=0, trainable=['roi_head']), *_base_.train_phases[1:]]
-custom_hooks = [
-    dict(type='ThreePhaseTrainingHook', phases=train_phases),
-    dict(type='IterationSeedHook'),
-]
+custom_hooks = [dict(_base_.phase_hook, phases=train_phases)]

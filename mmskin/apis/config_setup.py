@@ -1,24 +1,66 @@
 """What the tools change in a loaded config: command-line overrides, the work
 directory, checkpoint trust and resume, and the ISIC metrics' outputs."""
 import os.path as osp
-from typing import Optional
+from contextlib import contextmanager
+from typing import Iterator, Optional
 
 from mmengine.config import Config
+from mmengine.config.utils import MODULE2PACKAGE
 
 from mmskin.engine import find_resume_checkpoint, is_complete_checkpoint
 from mmskin.utils import trust_checkpoint
 from .errors import ConfigError
 
 
+@contextmanager
+def _mmskin_config_bases() -> Iterator[None]:
+    """Let ``_base_ = 'mmskin::isic/...'`` resolve while configs are parsed.
+
+    mmengine reads such a base from the installed package's
+    ``.mim/configs`` (where mmskin's setup.py ships ``configs/``), but only
+    for the packages in its own ``MODULE2PACKAGE`` table. mmskin's entry
+    stays for the parse alone: importing mmskin changes nothing in mmengine.
+    """
+    added = 'mmskin' not in MODULE2PACKAGE
+    if added:
+        MODULE2PACKAGE['mmskin'] = 'mmskin'
+    try:
+        yield
+    finally:
+        if added:
+            del MODULE2PACKAGE['mmskin']
+
+
+def _drop_mmskin_scope(node) -> None:
+    """Remove the ``_scope_='mmskin'`` mmengine gives what an ``'mmskin::'``
+    base defines: mmskin has no registry scope of its own (its modules are
+    in mmdet's registries), so those entries must be built in the config's
+    ``default_scope``, as the repository's own configs are."""
+    if isinstance(node, dict):
+        if node.get('_scope_') == 'mmskin':
+            del node['_scope_']
+        children = node.values()
+    elif isinstance(node, (list, tuple)):
+        children = node
+    else:
+        return
+    for child in children:
+        _drop_mmskin_scope(child)
+
+
 def load_config(path: str) -> Config:
-    """``Config.fromfile`` with a :class:`ConfigError` naming the file when it
-    is missing or does not parse."""
+    """``Config.fromfile`` with ``'mmskin::'`` bases, and a
+    :class:`ConfigError` naming the file when it is missing or does not
+    parse."""
     if not osp.isfile(path):
         raise ConfigError(f'config file {path} does not exist')
     try:
-        return Config.fromfile(path)
+        with _mmskin_config_bases():
+            cfg = Config.fromfile(path)
     except Exception as err:  # syntax errors, unknown bases, bad Python
         raise ConfigError(f'{path}: cannot load the config: {err}') from err
+    _drop_mmskin_scope(cfg._cfg_dict)
+    return cfg
 
 
 def apply_common_args(cfg: Config, args) -> None:

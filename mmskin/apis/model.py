@@ -14,6 +14,7 @@ from mmengine.registry import init_default_scope
 
 from mmskin.models.detectors import SkinLesionMaskRCNN
 from mmskin.utils import load_weights, trust_checkpoint
+from .config_setup import load_config
 from .errors import ConfigError
 
 
@@ -65,7 +66,7 @@ def init_lesion_model(config: Union[str, Path, Config],
     if isinstance(config, (str, Path)):
         if not Path(config).is_file():
             raise FileNotFoundError(f'{config}: no such config file')
-        config = Config.fromfile(str(config))
+        config = load_config(str(config))
     cfg = copy.deepcopy(config)
     checkpoint = str(checkpoint)
     if cfg_options:

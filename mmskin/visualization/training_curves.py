@@ -7,7 +7,9 @@ mmengine's ``LocalVisBackend`` writes one JSON object per line to
 ``isic_seg/JA``, ..., at ``step``). Beside it, ``vis_data/config.py`` is the
 run's config, from which the three training phases
 (``ThreePhaseTrainingHook``) and the learning-rate milestones
-(``MultiStepLR``) are read and marked on every panel. A resumed run writes a
+(``MultiStepLR``, ``RelativeMultiStepLR``) are read, resolved against the
+run's length as the hook and the scheduler resolve them, and marked on every
+panel. A resumed run writes a
 second timestamp folder; the logs are read oldest first, later lines
 replacing earlier ones at the same iteration.
 """
@@ -21,6 +23,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from mmengine.config import Config
 
+from mmskin.engine import fraction_milestones, phase_begins
 from mmskin.utils import read_text
 
 #: Keys of a training line that are not curves.
@@ -70,13 +73,21 @@ def _read_lines(path: Path) -> List[dict]:
 
 def schedule_marks(cfg: Config) -> Tuple[List[int], List[int]]:
     """First iterations of the training phases and the lr milestones of a config."""
+    max_iters = int(cfg.get('train_cfg', {}).get('max_iters', 0) or 0)
     phases = [hook.get('phases', []) for hook in cfg.get('custom_hooks', [])
               if hook.get('type') == 'ThreePhaseTrainingHook']
-    phase_begins = sorted(int(p['begin']) for p in (phases[0] if phases else []))
-    milestones = sorted(int(m) for s in cfg.get('param_scheduler', None) or []
-                        if s.get('type') == 'MultiStepLR' and not s.get('by_epoch', True)
-                        for m in s.get('milestones', []))
-    return phase_begins, milestones
+    begins = sorted(phase_begins(phases[0], max_iters)) if phases else []
+    milestones = []
+    for scheduler in cfg.get('param_scheduler', None) or []:
+        if scheduler.get('by_epoch', True):
+            continue
+        steps = scheduler.get('milestones', [])
+        begin = int(scheduler.get('begin', 0))
+        if scheduler.get('type') == 'RelativeMultiStepLR':
+            steps = fraction_milestones(steps, begin, int(scheduler.get('end', max_iters)))
+        if scheduler.get('type') in ('MultiStepLR', 'RelativeMultiStepLR'):
+            milestones += [begin + int(m) for m in steps]
+    return begins, sorted(milestones)
 
 
 def read_training_log(work_dir: str) -> TrainingLog:

@@ -1,10 +1,13 @@
 """What the tools change in a config: loading, common flags, work dir,
 resume, the ISIC metrics' outputs and the full instance output."""
 import argparse
+from pathlib import Path
 from types import SimpleNamespace
 
+import mmengine.config.config as mmengine_config
 import pytest
 from mmengine.config import Config
+from mmengine.config.utils import MODULE2PACKAGE
 
 from mmskin.apis import (ConfigError, add_common_args, apply_common_args, enable_instance_masks,
                          load_config, resolve_resume, set_isic_out_dir)
@@ -49,6 +52,25 @@ def test_a_missing_or_broken_config_is_a_clear_error(tmp_path):
     broken.write_text('model = dict(\n')
     with pytest.raises(ConfigError, match='broken.py: cannot load the config'):
         load_config(str(broken))
+
+
+def test_mmskin_bases_resolve_while_mmskin_loads_a_config(tmp_path, monkeypatch):
+    """``'mmskin::'`` reads the installed package's ``.mim/configs``; mmengine
+    knows the package only while ``load_config`` parses, and what the base
+    defines is built in the config's default scope."""
+    package = tmp_path / 'site' / 'mmskin'
+    (package / '.mim' / 'configs' / 'isic').mkdir(parents=True)
+    repo = Path(__file__).resolve().parents[2]
+    (package / '.mim' / 'model-index.yml').write_text((repo / 'model-index.yml').read_text())
+    (package / '.mim' / 'configs' / 'isic' / 'base.py').write_text(
+        "model = dict(type='SkinLesionMaskRCNN', depth=1)\n")
+    monkeypatch.setattr(mmengine_config, 'get_installed_path', lambda name: str(package))
+    leaf = tmp_path / 'leaf.py'
+    leaf.write_text("_base_ = 'mmskin::isic/base.py'\nmodel = dict(depth=2)\n")
+    with pytest.raises(AssertionError, match='does not support to load mmskin'):
+        Config.fromfile(str(leaf))
+    assert load_config(str(leaf)).model == dict(type='SkinLesionMaskRCNN', depth=2)
+    assert 'mmskin' not in MODULE2PACKAGE
 
 
 def test_common_flags_override_the_config_and_trust_the_work_dir(tmp_path):

@@ -1,19 +1,25 @@
-"""Every config loads; every leaf config trains one iteration (CPU-sized);
-the experiment grid keeps its shape, its COCO weights and its place in docs/."""
+"""Every config loads; every leaf config trains one iteration (CPU-sized)
+and is at most three deep; the schedule follows the run's length; the
+experiment grid keeps its shape, its COCO weights and its place in docs/."""
 import ast
 import copy
+import importlib
 import re
 from pathlib import Path
 from types import SimpleNamespace
+from typing import List, Optional
 
 import pytest
 import torch
+import torch.nn as nn
 import yaml
 from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
 from mmengine.logging import MMLogger
 from mmengine.optim import build_optim_wrapper
+from mmengine.optim.scheduler import LinearLR, MultiStepLR
 from mmengine.registry import init_default_scope
+from torch.nn.modules.batchnorm import _BatchNorm
 
 import mmdet
 from mmdet.registry import DATASETS, HOOKS, METRICS, MODELS, PARAM_SCHEDULERS
@@ -32,6 +38,13 @@ MMDET_ZOO = Path(mmdet.__file__).parent / '.mim' / 'configs' / 'mask_rcnn' / 'me
 def test_config_loads(config):
     cfg = Config.fromfile(str(REPO / config))
     assert cfg.filename.endswith(config)
+
+
+def build_schedule(cfg: Config, optim_wrapper) -> list:
+    """The config's schedulers as the Runner builds them: without an ``end``
+    a scheduler ends at ``train_cfg.max_iters``."""
+    return [PARAM_SCHEDULERS.build(scheduler, default_args=dict(
+        optimizer=optim_wrapper, end=cfg.train_cfg.max_iters)) for scheduler in cfg.param_scheduler]
 
 
 # Loss terms that a multi-task ablation removes (paper Tables IX, X).
@@ -54,9 +67,9 @@ def test_leaf_config_trains_one_iteration(config, make_cpu_cfg, tiny_coco, tmp_p
     # No init_weights: PyTorch's default initialisation is enough for one step.
     model = MODELS.build(cfg.model)
     optim_wrapper = build_optim_wrapper(model, cfg.optim_wrapper)
-    for scheduler in cfg.param_scheduler:
-        PARAM_SCHEDULERS.build(scheduler, default_args=dict(optimizer=optim_wrapper))
+    build_schedule(cfg, optim_wrapper)
     runner = SimpleNamespace(model=model, optim_wrapper=optim_wrapper, iter=0,
+                             max_iters=cfg.train_cfg.max_iters,
                              logger=MMLogger.get_current_instance())
     for hook_cfg in [cfg.default_hooks.checkpoint, *cfg.custom_hooks]:
         hook = HOOKS.build(hook_cfg)
@@ -131,13 +144,17 @@ def base_chain(config: str) -> list:
     return chain
 
 
-@pytest.mark.parametrize('config', GRID)
-def test_grid_config_is_a_short_leaf_at_most_three_deep(config):
-    code = [line for line in (REPO / config).read_text().splitlines()
-            if line.strip() and not line.lstrip().startswith('#')]
-    assert 1 <= len(code) <= 10, f'{config}: {len(code)} lines of code'
+@pytest.mark.parametrize('config', LEAVES)
+def test_leaf_config_is_at_most_three_deep(config):
     chain = base_chain(config)
     assert len(chain) <= 3, f'{config} inherits {" <- ".join(chain)}'
+
+
+@pytest.mark.parametrize('config', [*GRID, 'configs/isic/isic2017_cpu_r18_gn.py'])
+def test_variant_is_a_short_leaf(config):
+    code = [line for line in (REPO / config).read_text().splitlines()
+            if line.strip() and not line.lstrip().startswith('#')]
+    assert 1 <= len(code) <= 12, f'{config}: {len(code)} lines of code'
 
 
 def zoo_weights(depth: int) -> str:
@@ -191,23 +208,75 @@ def test_docs_name_every_grid_config_and_nothing_else():
     assert named == {Path(c).name for c in GRID}
 
 
-def test_full_schedule_matches_the_paper():
-    cfg = Config.fromfile(str(REPO / 'configs/_base_/schedules/three_phase_160e.py'))
-    phases = next(h for h in cfg.custom_hooks if h.type == 'ThreePhaseTrainingHook').phases
-    assert [p.begin for p in phases] == [0, 40_000, 120_000]  # 40 / 80 / 40 epochs
-    # Matterport's 'heads', '4+' and 'all' (the paper's code base).
-    assert [p.trainable for p in phases] == [
-        ['neck', 'rpn_head', 'roi_head'],
-        ['backbone.layer3', 'backbone.layer4', 'neck', 'rpn_head', 'roi_head'], 'all']
-    assert cfg.train_cfg.max_iters == 160_000
-    assert cfg.optim_wrapper.optimizer == dict(type='SGD', lr=1e-3, momentum=0.9,
-                                               weight_decay=1e-4)
-    warmup, steps = cfg.param_scheduler
-    # lr 1e-3 until phase 3, then 1e-4.
-    assert steps.milestones == [phases[2].begin] and steps.gamma == 0.1
-    assert warmup.end < phases[1].begin
-    # DDP with frozen parameters.
-    assert cfg.model_wrapper_cfg.find_unused_parameters is True
+PAPER = 'configs/isic/mask_rcnn_r50_fpn_focaljac.py'
+DEMO = 'configs/isic/demo_cpu_r18.py'
+RECIPE = 'configs/isic/isic2017_cpu_r18.py'
+THREEPHASE = 'configs/isic/isic2017_cpu_r18_threephase.py'
+GN = 'configs/isic/isic2017_cpu_r18_gn.py'
+
+
+def run_schedule(config: str, make_cpu_cfg, tiny_coco, tmp_path,
+                 max_iters: Optional[int] = None):
+    """The built schedule of a config in a run of its own length (or of
+    ``max_iters``, set as ``--cfg-options train_cfg.max_iters=N`` sets it):
+    the phase hooks after ``before_train`` and the lr at every milestone's
+    edge, from the schedulers the Runner would build."""
+    cfg = make_cpu_cfg(Config.fromfile(str(REPO / config)), tiny_coco, str(tmp_path),
+                       cfg_max_iters(config) if max_iters is None else max_iters)
+    model = MODELS.build(cfg.model)
+    optim_wrapper = build_optim_wrapper(model, cfg.optim_wrapper)
+    schedulers = build_schedule(cfg, optim_wrapper)
+    runner = SimpleNamespace(model=model, optim_wrapper=optim_wrapper, iter=0,
+                             max_iters=cfg.train_cfg.max_iters,
+                             logger=MMLogger.get_current_instance())
+    hooks = [HOOKS.build(h) for h in cfg.custom_hooks]
+    for hook in hooks:
+        hook.before_train(runner)
+    steps = [s for s in schedulers if isinstance(s, MultiStepLR)]
+    milestones = sorted(s.begin + m for s in steps for m in s.milestones)
+    warmup_end = max((s.end for s in schedulers if isinstance(s, LinearLR)), default=0)
+    return hooks, milestones, warmup_end
+
+
+def cfg_max_iters(config: str) -> int:
+    return Config.fromfile(str(REPO / config)).train_cfg.max_iters
+
+
+def phase_starts(hook: ThreePhaseTrainingHook, max_iters: int) -> List[int]:
+    """Where the hook changes phase, found from its answers alone."""
+    return [0] + [t for t in range(1, max_iters) if hook.phase_index(t) != hook.phase_index(t - 1)]
+
+
+@pytest.mark.parametrize('config, max_iters, phases, milestones', [
+    # The paper's 40 / 80 / 40 epochs of 1000 iterations; lr / 10 in phase 3.
+    (PAPER, None, [0, 40_000, 120_000], [120_000]),
+    # Shrunk by its length alone: the phases and the lr step follow.
+    (PAPER, 1600, [0, 400, 1200], [1200]),
+    (THREEPHASE, None, [0, 50, 150], [150]),
+    # One phase (no phase hook), lr / 10 for the last fifth.
+    (DEMO, None, None, [240]),
+    (RECIPE, None, None, [3200]),
+    (RECIPE, 1000, None, [800]),
+    (GN, None, None, [3200]),
+])
+def test_phases_and_lr_steps_follow_the_run_length(
+        config, max_iters, phases, milestones, make_cpu_cfg, tiny_coco, tmp_path):
+    init_default_scope('mmdet')
+    hooks, built_milestones, warmup_end = run_schedule(config, make_cpu_cfg, tiny_coco,
+                                                       tmp_path, max_iters)
+    length = max_iters or cfg_max_iters(config)
+    assert built_milestones == milestones
+    if phases is None:
+        assert not any(isinstance(h, ThreePhaseTrainingHook) for h in hooks)
+        return
+    hook, = [h for h in hooks if isinstance(h, ThreePhaseTrainingHook)]
+    assert phase_starts(hook, length) == phases
+    # lr / 10 exactly when the last phase begins.
+    assert milestones == phases[-1:]
+    if max_iters is None:
+        # At its own length, the warm-up (a number of iterations whatever the
+        # length, as mmdet's) is over before the second phase.
+        assert warmup_end < phases[1]
 
 
 def test_strict_phase1_config_differs_only_in_phase1():
@@ -223,3 +292,67 @@ def test_strict_phase1_config_differs_only_in_phase1():
     assert hooks['strict'][1:] == hooks['default'][1:]
     for key in ('model', 'train_dataloader', 'optim_wrapper', 'param_scheduler', 'train_cfg'):
         assert strict[key] == default[key], key
+
+
+def test_groupnorm_variant_trains_with_group_statistics_and_no_norm_decay(
+        make_cpu_cfg, tiny_coco, tmp_path):
+    """mmdet's from-scratch recipe on the real-data CPU config: GroupNorm in
+    the backbone, the neck and both RoI heads (4 convs + 1 FC in the box
+    head), no weight decay on norm parameters; it trains, and the lesion
+    combination still gets the box head's class probabilities."""
+    init_default_scope('mmdet')
+    cfg = make_cpu_cfg(Config.fromfile(str(REPO / GN)), tiny_coco, str(tmp_path))
+    model = MODELS.build(cfg.model)
+    model.init_weights()
+    norms = [m for m in model.modules() if isinstance(m, (_BatchNorm, nn.GroupNorm))]
+    assert norms and all(isinstance(m, nn.GroupNorm) for m in norms)
+    bbox_head = model.roi_head.bbox_head
+    for part in (model.backbone, model.neck, bbox_head, model.roi_head.mask_head):
+        assert any(isinstance(m, nn.GroupNorm) for m in part.modules()), type(part).__name__
+    assert (len(bbox_head.shared_convs), len(bbox_head.shared_fcs)) == (4, 1)
+
+    optim_wrapper = build_optim_wrapper(model, cfg.optim_wrapper)
+    decay = {id(p): group['weight_decay'] for group in optim_wrapper.param_groups
+             for p in group['params']}
+    norm_params = {id(p) for m in norms for p in m.parameters()}
+    assert {decay[i] for i in norm_params} == {0}
+    assert {d for i, d in decay.items() if i not in norm_params} == {0.05}
+
+    dataset = DATASETS.build(cfg.train_dataloader.dataset)
+    for step in range(2):
+        batch = pseudo_collate([dataset[2 * step + i] for i in range(2)])
+        log_vars = model.train_step(batch, optim_wrapper)
+        assert all(torch.isfinite(v).all() for v in log_vars.values())
+    model.eval()
+    test_set = DATASETS.build(cfg.test_dataloader.dataset)
+    with torch.no_grad():
+        sample, = model.val_step(pseudo_collate([test_set[0]]))
+    assert 0 <= float(sample.pred_lesion.p_malignant) <= 1
+
+
+def resolves(dotted: str) -> bool:
+    """Whether ``a.b.c`` names an importable module or an attribute of one."""
+    parts = dotted.split('.')
+    for i in range(len(parts), 0, -1):
+        try:
+            target = importlib.import_module('.'.join(parts[:i]))
+        except ImportError:
+            continue
+        try:
+            for name in parts[i:]:
+                target = getattr(target, name)
+        except AttributeError:
+            return False
+        return True
+    return False
+
+
+def test_mmskin_names_in_configs_and_sources_exist():
+    """A comment or docstring that points a reader at ``mmskin.x.y`` points at
+    something that is there."""
+    files = [*(REPO / 'configs').rglob('*.py'), *(REPO / 'mmskin').rglob('*.py'),
+             *(REPO / 'tools').rglob('*.py')]
+    dead = sorted({f'{path.relative_to(REPO)}: {name}' for path in files
+                   for name in re.findall(r'\bmmskin(?:\.[A-Za-z_]\w*)+', path.read_text())
+                   if not resolves(name)})
+    assert not dead

@@ -38,7 +38,7 @@ def _short_schedule(cfg):
              milestones=[20], gamma=0.1),
     ]
     phases = cfg.custom_hooks[0].phases
-    assert [p['begin'] for p in phases] == [0, 40000, 120000]
+    assert len(phases) == 3
     phases[1]['begin'], phases[2]['begin'] = 10, 20
     cfg.default_hooks.checkpoint.interval = 15
     return cfg

@@ -40,7 +40,8 @@ def ddp_config(make_cpu_cfg, tiny_coco, work_dir: Path, images_per_process: int)
     phases[1].begin = PHASE2
     phases[2].begin = 10 * MAX_ITERS  # the stem and layer1-2 stay frozen throughout
     cfg.param_scheduler[0].end = 2
-    cfg.param_scheduler[1].update(end=MAX_ITERS, milestones=[phases[2].begin])
+    cfg.param_scheduler[1] = dict(type='MultiStepLR', by_epoch=False, begin=0, end=MAX_ITERS,
+                                  milestones=[phases[2].begin], gamma=0.1)
     cfg.train_dataloader.batch_size = images_per_process
     for step in cfg.train_dataloader.dataset.pipeline:
         if step.type == 'Resize':

@@ -30,9 +30,11 @@ def shrink(cfg: Config) -> Config:
     checkpoint after every iteration, all kept; no validation."""
     cfg.train_cfg.max_iters = MAX_ITERS
     warmup, steps = cfg.param_scheduler
-    assert (warmup.type, steps.type) == ('LinearLR', 'MultiStepLR')
+    assert (warmup.type, steps.type) == ('LinearLR', 'RelativeMultiStepLR')
     warmup.end = WARMUP
-    steps.update(end=MAX_ITERS, milestones=[PHASE3])
+    # Boundaries in iterations, not in the config's fractions of the run.
+    cfg.param_scheduler[1] = dict(type='MultiStepLR', by_epoch=False, begin=0, end=MAX_ITERS,
+                                  milestones=[PHASE3], gamma=steps.gamma)
     phase_hook = next(h for h in cfg.custom_hooks if h.type == 'ThreePhaseTrainingHook')
     phase_hook.phases[1].begin = PHASE2
     phase_hook.phases[2].begin = PHASE3

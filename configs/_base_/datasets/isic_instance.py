@@ -59,8 +59,8 @@ test_pipeline = [
 
 # Loader workers: one already reads ~50 resized images/s on one core, several
 # times what a GPU trains on; the second is slack for the augmentation, and
-# persistent workers start once (benchmarks/data_loader.py, README
-# Performance). pin_memory stays mmdet's default (off): not measured.
+# persistent workers start once (benchmarks/loader_workers.py,
+# docs/performance.md). pin_memory stays mmdet's default (off): not measured.
 train_dataloader = dict(
     batch_size=2,  # images per GPU (III-B)
     num_workers=2,

@@ -1,7 +1,7 @@
 # model settings: the paper's Mask R-CNN (II-B) on top of mmdet's R50-FPN one.
 _base_ = 'mmdet::_base_/models/mask-rcnn_r50_fpn.py'
 
-num_classes = 2  # benign, malignant (mmskin.datasets.ISIC_CLASSES)
+num_classes = 2  # benign, malignant (mmskin.utils.ISIC_CLASSES)
 # The layers whose shape follows num_classes. A `load_from` checkpoint of
 # another class count (mmdet's 80-class COCO weights) may differ there: they
 # keep their initialisation. Any other difference stops the run
@@ -44,7 +44,7 @@ model = dict(
             beta=2.0,
             loss_weight=1.0),
         # Eq. (3): smooth L1 with beta 1. loss_weight 1.0 is the paper's
-        # rho = 10 of Eq. (1) under mmdet's normalisation (README, model table).
+        # rho = 10 of Eq. (1) under mmdet's normalisation (docs/experiments.md, model table).
         loss_bbox=dict(
             _delete_=True, type='SmoothL1Loss', beta=1.0, loss_weight=1.0)),
     roi_head=dict(

@@ -1,17 +1,11 @@
-# training schedule: the paper's three phases (III-B). One paper "epoch" is
-# 1000 iterations; 40 + 80 + 40 epochs. Each `*_begin` is the first
-# (0-based) iteration of its phase. A config that shrinks the schedule must
-# override train_cfg.max_iters, the LinearLR end, the MultiStepLR milestone
-# and the hook's phases together: their values are fixed when this file is
-# read.
+# training schedule: the paper's three phases (III-B), 40 + 80 + 40 "epochs"
+# of 1000 iterations. The run's length is the one value a config changes,
+# train_cfg.max_iters: the phase boundaries and the lr step below are
+# fractions of it (ThreePhaseTrainingHook, RelativeMultiStepLR), so they
+# move with it; the warm-up keeps its length in iterations.
 iters_per_epoch = 1000
-warmup_iters = 500
-phase2_begin = 40 * iters_per_epoch  # RPN and up start training
-phase3_begin = 120 * iters_per_epoch  # everything trains, lr 1e-4
-max_iters = 160 * iters_per_epoch
-
 train_cfg = dict(
-    type='IterBasedTrainLoop', max_iters=max_iters,
+    type='IterBasedTrainLoop', max_iters=160 * iters_per_epoch,
     val_interval=10 * iters_per_epoch)
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
@@ -25,44 +19,43 @@ optim_wrapper = dict(
     optimizer=dict(type='SGD', lr=1e-3, momentum=0.9, weight_decay=1e-4),
     clip_grad=dict(max_norm=5.0, norm_type=2))
 
-# learning rate: a short linear warm-up (not in the paper), then 1e-3 until
-# phase 3, 1e-4 after.
-param_scheduler = [
-    dict(type='LinearLR', start_factor=0.001, by_epoch=False, begin=0,
-         end=warmup_iters),
-    dict(type='MultiStepLR', by_epoch=False, begin=0, end=max_iters,
-         milestones=[phase3_begin], gamma=0.1),
-]
-
 # Which layers train in each phase (ThreePhaseTrainingHook; the model is
-# built fully trainable and the hook freezes the rest). The paper's
-# TensorFlow set-up (SGD lr 1e-3, momentum 0.9, weight decay 1e-4, 1000
-# training and 50 validation steps per epoch, 2 images per GPU, 40/120/160
-# cumulative epochs, lr / 10 in the last phase) is that of Matterport's
-# Mask R-CNN COCO script, and its phases are that script's layers='heads',
-# '4+' and 'all'.
+# built fully trainable and the hook freezes the rest); each `begin` is the
+# fraction of the run at which its phase starts. The paper's TensorFlow
+# set-up (SGD lr 1e-3, momentum 0.9, weight decay 1e-4, 1000 training and 50
+# validation steps per epoch, 2 images per GPU, 40/120/160 cumulative
+# epochs, lr / 10 in the last phase) is that of Matterport's Mask R-CNN COCO
+# script, and its phases are that script's layers='heads', '4+' and 'all'.
 # - Phase 1, "the three convolution subnets": Matterport's 'heads', which
 #   trains the RPN and the FPN with the three subnets (RoI heads). Only the
 #   backbone is pretrained (ImageNet): read strictly (RoI heads only), the
 #   randomly initialised FPN and RPN would stay frozen for 40k iterations,
 #   the subnets learning from random FPN features on random proposals.
 #   configs/isic/mask_rcnn_r50_fpn_focaljac_strictphase1.py keeps that
-#   reading; the README compares the two on real images.
+#   reading.
 # - Phase 2, "the layers from the RPN and up": Matterport's '4+', "ResNet
 #   stage 4 and up": the last two ResNet stages (mmdet backbone.layer3 and
 #   layer4 = res4, res5), FPN, RPN, RoI heads.
-# - Phase 3: everything, lr 1e-4 (the MultiStepLR milestone above).
+# - Phase 3: everything, lr 1e-4 (lr_step below).
 train_phases = [
     dict(begin=0, trainable=['neck', 'rpn_head', 'roi_head']),
-    dict(begin=phase2_begin,
+    dict(begin=40 / 160,
          trainable=['backbone.layer3', 'backbone.layer4', 'neck', 'rpn_head',
                     'roi_head']),
-    dict(begin=phase3_begin, trainable='all'),
+    dict(begin=120 / 160, trainable='all'),
 ]
-custom_hooks = [
-    dict(type='ThreePhaseTrainingHook', phases=train_phases),
-    # Anchor and RoI sampling repeat exactly after --resume.
-    dict(type='IterationSeedHook'),
+phase_hook = dict(type='ThreePhaseTrainingHook', phases=train_phases)
+custom_hooks = [phase_hook]
+
+# learning rate: a short linear warm-up (not in the paper), then 1e-3 until
+# phase 3, 1e-4 after. Without `end` the Runner ends each at max_iters.
+lr_step = dict(
+    type='RelativeMultiStepLR', by_epoch=False,
+    milestones=[train_phases[2]['begin']], gamma=0.1)
+param_scheduler = [
+    dict(type='LinearLR', start_factor=0.001, by_epoch=False, begin=0,
+         end=500),
+    lr_step,
 ]
 
 # Frozen parameters get no gradient: DDP must look for unused parameters.

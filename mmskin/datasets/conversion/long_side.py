@@ -37,7 +37,7 @@ from mmskin.utils.isic_files import PathLike
 from .coco import mask_to_annotation
 
 #: formats of the resized copies: name -> (suffix, OpenCV encoding parameters).
-#: Decoding a 1024 x 768 copy on one core (benchmarks/data_loading.py): JPEG
+#: Decoding a 1024 x 768 copy on one core (benchmarks/resized_copy_loading.py): JPEG
 #: ~17 ms (0.15 MB), BMP ~4 ms (2.4 MB), PNG ~90 ms (0.8 MB); a 4500 px
 #: original JPEG ~400 ms.
 IMAGE_FORMATS = {

@@ -36,7 +36,7 @@ class BoxFromMask(BaseTransform):
     mask" (III-A). Resizing, padding and augmentation move boxes and masks
     separately (a rotated box only bounds the rotated lesion), so the box is
     derived again from the transformed mask with
-    :func:`mmskin.datasets.isic.tight_box`. Instances whose mask became empty
+    :func:`mmskin.utils.tight_box`. Instances whose mask became empty
     (the lesion left the canvas) are dropped with their labels and ignore
     flags.
 

@@ -14,6 +14,14 @@ from mmdet.registry import HOOKS
 ALL = 'all'
 
 
+def phase_begins(phases: Sequence[dict], max_iters: int) -> List[int]:
+    """The first iteration of each phase in a run of ``max_iters`` iterations:
+    an int ``begin`` is an iteration, a float a fraction of the run (rounded
+    to the nearest iteration)."""
+    return [p['begin'] if isinstance(p['begin'], int) else int(round(p['begin'] * max_iters))
+            for p in phases]
+
+
 def _matches(name: str, prefixes: Sequence[str]) -> bool:
     """Whether a dotted module or parameter name lies under one of the
     prefixes (``'backbone.layer3'`` covers ``'backbone.layer3.0.conv1.weight'``
@@ -57,14 +65,22 @@ class ThreePhaseTrainingHook(Hook):
     it is off.
 
     Args:
-        phases (Sequence[dict]): ``begin`` (int, the first is 0, strictly
+        phases (Sequence[dict]): ``begin`` (the first is 0, strictly
             increasing) and ``trainable`` (list of module-name prefixes, or
-            ``'all'``) of each phase.
+            ``'all'``) of each phase. ``begin`` is an iteration (int) or a
+            fraction of the run (float in [0, 1), resolved against
+            ``runner.max_iters`` before training): with fractions a config
+            that changes ``train_cfg.max_iters`` moves the boundaries with
+            it. A phase that rounds to no iteration in a short run is
+            skipped.
     """
 
     def __init__(self, phases: Sequence[dict]) -> None:
         self.phases = self._check_phases(phases)
-        self._begins = [phase['begin'] for phase in self.phases]
+        # Fractions wait for the run's length (before_train).
+        self._begins: Optional[List[int]] = (
+            None if any(isinstance(p['begin'], float) for p in self.phases)
+            else phase_begins(self.phases, 0))
         self._current: Optional[int] = None
         self._frozen_norms: List[nn.Module] = []
 
@@ -80,12 +96,21 @@ class ThreePhaseTrainingHook(Hook):
                     f'{where}[{i}]: expected the keys begin and trainable, '
                     f'got {sorted(phase)}')
             begin, trainable = phase['begin'], phase['trainable']
-            if not isinstance(begin, int) or begin < 0:
-                raise ValueError(f'{where}[{i}].begin: expected an '
-                                 f'iteration >= 0, got {begin!r}')
+            if isinstance(begin, bool) or not (
+                    isinstance(begin, int) and begin >= 0
+                    or isinstance(begin, float) and 0 <= begin < 1):
+                raise ValueError(f'{where}[{i}].begin: expected an iteration '
+                                 f'>= 0 (int) or a fraction of the run in '
+                                 f'[0, 1) (float), got {begin!r}')
             if i == 0 and begin != 0:
                 raise ValueError(f'{where}[0].begin: the first phase must '
                                  f'begin at iteration 0, got {begin}')
+            if i > 0 and checked[-1]['begin'] != 0 and \
+                    type(begin) is not type(checked[-1]['begin']):
+                raise ValueError(
+                    f'{where}[{i}].begin: expected the same unit as the '
+                    f'phase before (iterations or fractions of the run), got '
+                    f'{begin!r} after {checked[-1]["begin"]!r}')
             if i > 0 and begin <= checked[-1]['begin']:
                 raise ValueError(
                     f'{where}[{i}].begin: phases must begin in increasing '
@@ -103,6 +128,10 @@ class ThreePhaseTrainingHook(Hook):
 
     def phase_index(self, iteration: int) -> int:
         """0-based index of the phase that iteration ``iteration`` is in."""
+        if self._begins is None:
+            raise RuntimeError('ThreePhaseTrainingHook: phases given as '
+                               'fractions of the run have no iteration before '
+                               'before_train has seen runner.max_iters')
         return bisect.bisect_right(self._begins, iteration) - 1
 
     def before_train(self, runner) -> None:
@@ -110,9 +139,10 @@ class ThreePhaseTrainingHook(Hook):
         ``runner.iter`` (0, or the resumed iteration)."""
         model = self._unwrap(runner.model)
         self._check_model(runner, model)
+        self._begins = phase_begins(self.phases, runner.max_iters)
         runner.logger.info('Training phases: ' + '; '.join(
-            f'from iteration {p["begin"]}: {self._describe(p["trainable"])}'
-            for p in self.phases))
+            f'from iteration {begin}: {self._describe(p["trainable"])}'
+            for begin, p in zip(self._begins, self.phases)))
         self._current = None
         self._enter(runner, model, self.phase_index(runner.iter))
 
@@ -164,7 +194,7 @@ class ThreePhaseTrainingHook(Hook):
         phase = self.phases[index]
         runner.logger.info(
             f'Phase {index + 1}/{len(self.phases)} at iteration '
-            f'{runner.iter} (begins at {phase["begin"]}): training '
+            f'{runner.iter} (begins at {self._begins[index]}): training '
             f'{self._describe(phase["trainable"])} ({n_train} of '
             f'{len(params)} parameter tensors)')
 

@@ -2,7 +2,7 @@
 from typing import Optional
 
 from mmdet.models.layers import multiclass_nms
-from mmdet.models.roi_heads.bbox_heads import Shared2FCBBoxHead
+from mmdet.models.roi_heads.bbox_heads import ConvFCBBoxHead
 from mmdet.models.utils import empty_instances
 from mmdet.registry import MODELS
 from mmdet.structures.bbox import get_box_type
@@ -12,19 +12,26 @@ from torch import Tensor
 
 
 @MODELS.register_module()
-class SkinLesionBBoxHead(Shared2FCBBoxHead):
-    """Two shared FC layers, then softmax classification and box regression.
+class SkinLesionBBoxHead(ConvFCBBoxHead):
+    """Shared layers, then softmax classification and box regression.
 
-    Identical to mmdet's ``Shared2FCBBoxHead`` except at inference: every
+    By default two shared FC layers, mmdet's ``Shared2FCBBoxHead`` (the
+    paper's head); ``num_shared_convs=4, num_shared_fcs=1`` and a
+    ``norm_cfg`` make it mmdet's ``Shared4Conv1FCBBoxHead`` of its GroupNorm
+    and from-scratch configs. Identical to those except at inference: every
     detection kept after NMS also carries the full softmax of the RoI it
     came from, ``class_probs`` (N, num_classes + 1), in mmdet's column order
     (foreground classes in ``ISIC_CLASSES`` order, then background). The
     results combination (paper II-B-3,
-    :func:`mmskin.evaluation.combine_lesion`) needs it: a detection's
+    :class:`mmskin.models.lesion_heads.LesionCombinationHead`) needs it: a detection's
     ``score`` is only the probability of its own class, while the lesion's
     probability of malignancy compares the benign and malignant columns of
     the same RoI.
     """
+
+    def __init__(self, num_shared_convs: int = 0, num_shared_fcs: int = 2, **kwargs) -> None:
+        super().__init__(num_shared_convs=num_shared_convs, num_shared_fcs=num_shared_fcs,
+                         **kwargs)
 
     def _predict_by_feat_single(self,
                                 roi: Tensor,

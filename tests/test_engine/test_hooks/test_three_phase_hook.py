@@ -44,6 +44,7 @@ def make_runner(model: nn.Module, iteration: int = 0, momentum: float = 0.9):
     runner = MagicMock()
     runner.model = model
     runner.iter = iteration
+    runner.max_iters = 8
     runner.logger = logging.getLogger('test_three_phase_hook')
     unwrapped = getattr(model, 'module', model)
     runner.optim_wrapper = OptimWrapper(torch.optim.SGD(
@@ -172,6 +173,9 @@ def test_logs_each_transition(caplog):
     ([dict(begin=0, trainable=[])], 'list of module-name prefixes'),
     ([dict(begin=-1, trainable='all')], 'iteration >= 0'),
     ([dict(begin=0, trainable='all', lr=1)], 'keys begin and trainable'),
+    ([dict(begin=0, trainable='all'), dict(begin=1.0, trainable='all')], 'fraction of the run'),
+    ([dict(begin=0, trainable='all'), dict(begin=0.5, trainable='all'),
+      dict(begin=6, trainable='all')], 'same unit'),
 ])
 def test_bad_phase_tables_are_refused(phases, message):
     with pytest.raises(ValueError, match=message):
@@ -209,3 +213,31 @@ def test_ddp_without_find_unused_parameters_is_refused():
     wrapper.find_unused_parameters = True
     ThreePhaseTrainingHook(PHASES).before_train(make_runner(wrapper))
     assert trainable_names(model) == names_under(model, 'roi_head')
+
+
+FRACTIONS = [dict(phase, begin=begin) for phase, begin in zip(PHASES, (0, 0.25, 0.75))]
+
+
+@pytest.mark.parametrize('max_iters, begins', [(8, [0, 2, 6]), (100, [0, 25, 75]), (2, [0, 0, 2])])
+def test_fractions_of_the_run_follow_its_length(max_iters, begins):
+    """A phase table in fractions of the run puts its boundaries where the
+    run's length puts them; a phase too short to get an iteration is skipped."""
+    model = TinyDetector()
+    runner = make_runner(model)
+    runner.max_iters = max_iters
+    hook = ThreePhaseTrainingHook(FRACTIONS)
+    with pytest.raises(RuntimeError, match='fractions of the run'):
+        hook.phase_index(0)
+    hook.before_train(runner)
+    assert [hook.phase_index(b) for b in begins] == [
+        max(i for i, other in enumerate(begins) if other == b) for b in begins]
+    assert all(hook.phase_index(b - 1) < hook.phase_index(b) for b in begins[1:] if b > 0)
+
+
+def test_fractions_resume_into_the_phase_of_the_iteration():
+    model = TinyDetector()
+    runner = make_runner(model, iteration=3)
+    runner.max_iters = 8  # phase 2 holds iterations 2-5
+    ThreePhaseTrainingHook(FRACTIONS).before_train(runner)
+    assert trainable_names(model) == names_under(
+        model, 'backbone.layer3', 'neck', 'rpn_head', 'roi_head')

@@ -1,14 +1,14 @@
 """Training data loader throughput against the number of workers
 (docs/performance.md).
 
-    python benchmarks/data_loader.py DATA_ROOT ANN_FILE [--workers 0 1 2 4] [--batches 20]
+    python benchmarks/loader_workers.py DATA_ROOT ANN_FILE [--workers 0 1 2 4] [--batches 20]
 
 Iterates the main config's training data loader (its full training pipeline:
 load, resize, pad, the paper's augmentation, box from mask; 2 images per
 batch) on DATA_ROOT / ANN_FILE with each number of workers, and prints the
 images/s after the first batch, the time to the first batch (what persistent
 workers save at each new epoch or validation round) and the CPU time the
-main process spends waiting. ``benchmarks/data_loading.py --work DIR``
+main process spends waiting. ``benchmarks/resized_copy_loading.py --work DIR``
 leaves a long-side-1024 copy of ISIC-size JPEGs in DIR to use here.
 """
 import argparse

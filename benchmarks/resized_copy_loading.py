@@ -1,7 +1,7 @@
 """Training-time loading of ISIC-size JPEGs: at load time vs the resized copy
 (docs/performance.md).
 
-    python benchmarks/data_loading.py [--count 12] [--min-side 1500] [--max-side 4500]
+    python benchmarks/resized_copy_loading.py [--count 12] [--min-side 1500] [--max-side 4500]
         [--rounds 3] [--work DIR]
 
 Makes ``count`` JPEGs with long sides spread from ``min-side`` to
