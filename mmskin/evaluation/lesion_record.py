@@ -127,11 +127,14 @@ COLUMN_RANGES = {
     'detected': (0, 1),
     **{name: (0.0, math.inf) for name in ('x0', 'y0', 'x1', 'y1', 'area')},
     **{name: (0.0, 1.0) for name in SEG_METRICS},
+    # Every ABCD feature is a non-negative measure (ratios, counts, lengths).
+    **{name: (0.0, math.inf) for name in ABCD_COLUMNS},
 }
 #: Columns that may be NaN (an empty cell or ``nan``): p_malignant of a model
-#: without benign / malignant classes, and a score left out under
-#: ``empty_rule='exclude'``.
-NAN_COLUMNS = ('p_malignant', *SEG_METRICS)
+#: without benign / malignant classes, a score left out under
+#: ``empty_rule='exclude'``, and the ABCD features of an image without a lesion
+#: or written without ``--abcd`` (or without a known pixel size).
+NAN_COLUMNS = ('p_malignant', *SEG_METRICS, *ABCD_COLUMNS)
 _WHAT = ('the per_image.csv of ISICSegMetric(out_dir=...) (tools/test.py --isic-out) or the '
          'predictions.csv of tools/infer.py')
 
