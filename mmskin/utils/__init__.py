@@ -1,11 +1,12 @@
 """What every layer of mmskin shares: the lesion classes, the ISIC file rules,
-atomic writing, and trusted checkpoint loading."""
+atomic writing, trusted checkpoint loading, and the CPU's features."""
 from .atomic_write import (check_writable_dir, dump_json_atomic, write_bytes_atomic,
                            write_csv_atomic, write_image_atomic, write_mask_atomic,
                            write_text_atomic)
 from .coco_mask import decode_segmentation, encode_mask
 from .checkpoint import (CheckpointIntegrityError, UntrustedCheckpointError, add_content_hash,
                          is_trusted, load_checkpoint_file, trust_checkpoint)
+from .cpu_features import BF16_FLAGS, cpu_bf16_flags, cpu_flags, cpu_has_bf16
 from .isic_files import (IMAGE_SUFFIXES, MASK_SUFFIXES, MASK_THRESHOLD, ISICFileError,
                          check_image_id, find_mask, index_masks, list_images, mask_file_name,
                          read_image, read_image_size, read_mask, read_prediction_mask)
@@ -20,5 +21,6 @@ __all__ = [
     'check_writable_dir', 'dump_json_atomic', 'write_bytes_atomic', 'write_csv_atomic',
     'write_image_atomic', 'write_mask_atomic', 'write_text_atomic', 'CheckpointIntegrityError',
     'UntrustedCheckpointError', 'add_content_hash', 'is_trusted', 'load_checkpoint_file',
-    'trust_checkpoint', 'decode_segmentation', 'encode_mask'
+    'trust_checkpoint', 'decode_segmentation', 'encode_mask', 'BF16_FLAGS', 'cpu_bf16_flags',
+    'cpu_flags', 'cpu_has_bf16'
 ]
