@@ -93,9 +93,6 @@ class SkinLesionMaskRCNN(MaskRCNN):
             float32 elsewhere. The features leave the neck in float32, so
             the heads, mmcv's RoIAlign and NMS (float32 kernels only) and
             the losses compute in float32; inference is float32 throughout.
-        channels_last: run the backbone and the neck on NHWC tensors
-            (oneDNN's faster layout on CPUs); the features leave the neck
-            contiguous NCHW, which mmcv's RoIAlign kernel assumes.
         **kwargs: arguments of mmdet's ``MaskRCNN``.
     """
 
@@ -104,7 +101,6 @@ class SkinLesionMaskRCNN(MaskRCNN):
                  lesion_cfg: Optional[dict] = None,
                  instance_masks: bool = False,
                  train_feature_dtype: str = 'float32',
-                 channels_last: bool = False,
                  **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.instance_masks = instance_masks
@@ -113,7 +109,6 @@ class SkinLesionMaskRCNN(MaskRCNN):
                              f'{FEATURE_DTYPES}')
         self.train_bf16 = train_feature_dtype == 'bfloat16' or (
             train_feature_dtype == 'auto' and cpu_has_bf16())
-        self.channels_last = channels_last
         cfg = dict(type='LesionCombinationHead', num_classes=self.roi_head.bbox_head.num_classes)
         cfg.update(lesion_cfg or {})
         try:
@@ -122,16 +117,13 @@ class SkinLesionMaskRCNN(MaskRCNN):
             raise ValueError(f'lesion_cfg {dict(lesion_cfg or {})}: {error}') from None
 
     def extract_feat(self, batch_inputs: Tensor) -> Tuple[Tensor, ...]:
-        """The neck's features, computed in the layout and precision chosen
-        by ``channels_last`` and ``train_feature_dtype``."""
-        bf16 = self.train_bf16 and self.training and batch_inputs.device.type == 'cpu'
-        if not (bf16 or self.channels_last):
+        """The neck's features, in bfloat16 while training on a CPU where
+        ``train_feature_dtype`` says so, returned in float32."""
+        if not (self.train_bf16 and self.training and batch_inputs.device.type == 'cpu'):
             return super().extract_feat(batch_inputs)
-        if self.channels_last:
-            batch_inputs = batch_inputs.contiguous(memory_format=torch.channels_last)
-        with torch.autocast('cpu', dtype=torch.bfloat16, enabled=bf16):
+        with torch.autocast('cpu', dtype=torch.bfloat16):
             features = super().extract_feat(batch_inputs)
-        return tuple(f.float().contiguous() for f in features)
+        return tuple(feature.float() for feature in features)
 
     def predict(self,
                 batch_inputs: Tensor,

@@ -1,6 +1,6 @@
-"""SkinLesionMaskRCNN's training precision and layout (train_feature_dtype,
-channels_last): bfloat16 and NHWC change the backbone and the neck only, the
-losses stay close to float32's, and 'auto' follows the CPU's flags."""
+"""SkinLesionMaskRCNN's training precision (train_feature_dtype): bfloat16
+changes the backbone and the neck only, the losses stay close to float32's,
+and 'auto' follows the CPU's flags."""
 import copy
 import math
 from pathlib import Path
@@ -91,37 +91,31 @@ def test_float32_without_bf16_flags_is_the_plain_model(tiny_setup, tmp_path, mon
         assert torch.equal(auto_grads[name], grad), name
 
 
-@pytest.mark.parametrize('options', [
-    dict(train_feature_dtype='bfloat16'),
-    dict(channels_last=True),
-    dict(train_feature_dtype='bfloat16', channels_last=True),
-])
-def test_close_to_float32(tiny_setup, options):
+def test_bfloat16_close_to_float32(tiny_setup):
     reference, reference_grads, _ = _losses(tiny_setup)
-    log_vars, grads, model = _losses(tiny_setup, **options)
+    log_vars, grads, model = _losses(tiny_setup, train_feature_dtype='bfloat16')
     assert log_vars.keys() == reference.keys()
     # bfloat16 keeps 8 bits of mantissa: a few per mille per convolution.
     # The RPN's terms see the same anchors; the RoI heads' terms see other
     # proposals where bfloat16 reorders close scores, so only their sum is
     # held close.
-    tolerance = 0.02 if 'train_feature_dtype' in options else 1e-4
     for key, value in reference.items():
         assert math.isfinite(log_vars[key]), key
-        if key.startswith('loss_rpn') or tolerance < 1e-3:
-            assert log_vars[key] == pytest.approx(value, rel=tolerance, abs=1e-4), key
-    assert log_vars['loss'] == pytest.approx(reference['loss'], rel=2.5 * tolerance)
+        if key.startswith('loss_rpn'):
+            assert log_vars[key] == pytest.approx(value, rel=0.02, abs=1e-4), key
+    assert log_vars['loss'] == pytest.approx(reference['loss'], rel=0.05)
     assert grads.keys() == reference_grads.keys()
     for name, grad in grads.items():
         assert grad.dtype == torch.float32 and torch.isfinite(grad).all(), name
-    # the step's direction: the same up to rounding (NHWC), or close (bfloat16)
+    # the step's direction stays close
     flat = torch.cat([grads[name].flatten() for name in sorted(grads)])
     reference_flat = torch.cat([reference_grads[name].flatten() for name in sorted(grads)])
     cosine = float(torch.nn.functional.cosine_similarity(flat, reference_flat, dim=0))
-    assert cosine > (0.9 if 'train_feature_dtype' in options else 0.9999), cosine
-    # what the heads and mmcv's RoIAlign read: contiguous float32 NCHW
+    assert cosine > 0.9, cosine
+    # what the heads and mmcv's RoIAlign and NMS read: float32
     inputs = model.data_preprocessor(copy.deepcopy(tiny_setup[2]), True)['inputs']
     for feature in model.extract_feat(inputs):
-        assert feature.dtype == torch.float32 and feature.is_contiguous()
+        assert feature.dtype == torch.float32
 
 
 def test_inference_stays_float32(tiny_setup):
