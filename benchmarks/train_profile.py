@@ -17,7 +17,7 @@ iterations, and prints:
   outputs (the losses, the RoIAlign and the RPN head), of the neck and of
   the backbone (hooks on the neck's and the backbone's outputs); the
   optimizer step (clipping included) and zeroing the gradients;
-* ``torch.profiler``'s operators with the most CPU time of their own, over
+* ``torch.profiler``'s operators with the most time of their own, over
   a few more iterations (apart: the profiler's cost per operator would
   inflate the stage times).
 
@@ -180,11 +180,13 @@ def main() -> None:
     print_table(['stage', 'wall ms', 'CPU ms', 'CPU %'], rows)
     print(f'\nimages/s: {fmt(n * batch_size / iteration)} (wall), '
           f'{fmt(n * batch_size / iteration_cpu)} (per CPU second)')
-    print(f'\n## torch.profiler: operators with the most CPU time of their own '
+    # the profiler's times are elapsed time in the operator: on shared cores
+    # they include waiting for one, so shares are what to compare
+    print(f'\n## torch.profiler: operators with the most time of their own '
           f'(ms per iteration, {profiled} more iterations)')
     events = sorted(profiler.key_averages(), key=lambda e: e.self_cpu_time_total, reverse=True)
     total = sum(e.self_cpu_time_total for e in events)
-    print_table(['operator', 'calls per iteration', 'self CPU ms', 'self CPU %'], [
+    print_table(['operator', 'calls per iteration', 'self ms', 'self %'], [
         [e.key, fmt(e.count / profiled, 1), fmt(e.self_cpu_time_total / 1e3 / profiled, 1),
          fmt(100 * e.self_cpu_time_total / total, 1)] for e in events[:args.top]
     ])
