@@ -22,13 +22,11 @@ import contextlib
 import copy
 import time
 from collections import defaultdict
-from functools import wraps
-from typing import Callable, Dict, List
 
 import torch
 
 import mmskin.models.detectors.skin_lesion_mask_rcnn as detector_module
-from common import fmt, machine, print_table
+from common import StageTimer, fmt, machine, print_table
 from mmskin.apis import build_test_pipeline, init_lesion_model, predict_lesion
 from mmskin.utils import list_images, read_image
 
@@ -46,35 +44,6 @@ SETTINGS = {
 REFERENCE = next(iter(SETTINGS))
 STAGES = ('backbone', 'FPN', 'RPN head', 'proposals', 'box RoIAlign', 'box head',
           'detections', 'mask RoIAlign', 'mask head', 'paste')
-
-
-class StageTimer:
-    """Accumulates wall time per stage by wrapping modules and functions."""
-
-    def __init__(self) -> None:
-        self.totals: Dict[str, float] = defaultdict(float)
-        self._restore: List[Callable] = []
-
-    def wrap(self, owner, attr: str, stage: str) -> None:
-        original = getattr(owner, attr)
-        is_instance_attr = attr in getattr(owner, '__dict__', {})
-
-        @wraps(original)
-        def timed(*args, **kwargs):
-            start = time.perf_counter()
-            try:
-                return original(*args, **kwargs)
-            finally:
-                self.totals[stage] += time.perf_counter() - start
-
-        setattr(owner, attr, timed)
-        self._restore.append(lambda: setattr(owner, attr, original) if is_instance_attr
-                             else delattr(owner, attr))
-
-    def restore(self) -> None:
-        for undo in reversed(self._restore):
-            undo()
-        self._restore.clear()
 
 
 def instrument(model, timer: StageTimer) -> None:

@@ -10,7 +10,9 @@
 #   5. print both metric tables, the baseline and the wall time.
 # Environment: ISIC_DIR (images/, masks/, labels.csv; default
 # ../shared/isic2017_train), WORK_DIR (default work_dirs/isic2017_cpu_r18),
-# VENV (default .venv).
+# VENV (default .venv), CONFIG (default configs/isic/isic2017_cpu_r18.py;
+# configs/isic/isic2017_cpu_r18_fast.py computes faster on CPUs with
+# bfloat16, docs/performance.md).
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$repo"
@@ -23,7 +25,7 @@ py=${VENV:-$repo/.venv}/bin/python
 export OMP_NUM_THREADS=${OMP_NUM_THREADS:-2}
 ISIC_DIR=${ISIC_DIR:-../shared/isic2017_train}
 WORK_DIR=${WORK_DIR:-work_dirs/isic2017_cpu_r18}
-config=configs/isic/isic2017_cpu_r18.py
+config=${CONFIG:-configs/isic/isic2017_cpu_r18.py}
 splits=configs/isic/splits/isic2017_train
 ann_dir=$WORK_DIR/annotations
 start=$(date +%s)

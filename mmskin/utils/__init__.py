@@ -1,5 +1,6 @@
 """What every layer of mmskin shares: the lesion classes, the ISIC file rules,
-atomic writing, where outputs may go, and trusted checkpoint loading."""
+atomic writing, where outputs may go, trusted checkpoint loading, and the
+CPU's features."""
 from .atomic_write import (check_writable_dir, dump_json_atomic, write_bytes_atomic,
                            write_csv_atomic, write_image_atomic, write_mask_atomic,
                            write_text_atomic)
@@ -7,6 +8,7 @@ from .coco_mask import decode_segmentation, encode_mask
 from .checkpoint import (CheckpointIntegrityError, UntrustedCheckpointError, add_content_hash,
                          checkpoint_loaders, is_trusted, load_checkpoint_file, trust_checkpoint)
 from .checkpoint_fit import CheckpointMismatchError, check_weights_fit, load_weights
+from .cpu_features import BF16_FLAGS, cpu_bf16_flags, cpu_flags, cpu_has_bf16
 from .isic_files import (IMAGE_SUFFIXES, MASK_SUFFIXES, STORED_ORIENTATION, ISICFileError,
                          check_image_id, find_mask, index_masks, list_images, mask_file_name,
                          read_image, read_image_size)
@@ -30,5 +32,6 @@ __all__ = [
     'UntrustedCheckpointError', 'add_content_hash', 'is_trusted', 'load_checkpoint_file',
     'trust_checkpoint', 'decode_segmentation', 'encode_mask', 'checkpoint_loaders',
     'CheckpointMismatchError', 'check_weights_fit', 'load_weights', 'OUTPUT_MARKER',
-    'check_output_file', 'check_output_folder', 'mark_output_folder'
+    'check_output_file', 'check_output_folder', 'mark_output_folder', 'BF16_FLAGS',
+    'cpu_bf16_flags', 'cpu_flags', 'cpu_has_bf16'
 ]

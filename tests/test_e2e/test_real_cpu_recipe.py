@@ -17,6 +17,7 @@ from mmskin.utils import ISIC_CLASSES, read_label_csv
 
 REPO = Path(__file__).resolve().parents[2]
 CONFIG = REPO / 'configs' / 'isic' / 'isic2017_cpu_r18.py'
+FAST_CONFIG = REPO / 'configs' / 'isic' / 'isic2017_cpu_r18_fast.py'
 ITERS = 2
 NUM_BENIGN, NUM_MELANOMA = 3, 1
 
@@ -65,8 +66,9 @@ def real_handful(isic2017_train, tmp_path_factory) -> Path:
     return root
 
 
-def test_recipe_trains_on_real_images(real_handful, tmp_path):
-    cfg = Config.fromfile(str(CONFIG))
+def _train(cfg: Config, real_handful: Path, tmp_path: Path) -> Runner:
+    """Train ``cfg`` ITERS iterations on the real handful; check its losses
+    and checkpoint."""
     cfg.work_dir = str(tmp_path / 'run')
     loader = cfg.train_dataloader
     loader.update(num_workers=0, persistent_workers=False)
@@ -88,7 +90,12 @@ def test_recipe_trains_on_real_images(real_handful, tmp_path):
         assert all(math.isfinite(v) for v in step.values()), step
     assert (tmp_path / 'run' / f'iter_{ITERS}.pth').is_file()
     assert (tmp_path / 'run' / 'last_checkpoint').read_text().strip().endswith(f'iter_{ITERS}.pth')
+    return runner
 
+
+def test_recipe_trains_on_real_images(real_handful, tmp_path):
+    cfg = Config.fromfile(str(CONFIG))
+    runner = _train(cfg, real_handful, tmp_path)
     # the trained model gives one lesion per real image, at the image's size
     runner.model.eval()
     batch = next(iter(runner.train_dataloader))
@@ -98,3 +105,34 @@ def test_recipe_trains_on_real_images(real_handful, tmp_path):
         lesion = sample.pred_lesion
         assert tuple(lesion.mask.shape) == tuple(sample.ori_shape)
         assert 0.0 <= lesion.p_malignant <= 1.0
+
+
+def _flat(node, prefix: str = '') -> dict:
+    if not isinstance(node, dict):
+        return {prefix: node}
+    flat = {}
+    for key, value in node.items():
+        flat.update(_flat(value, f'{prefix}.{key}' if prefix else key))
+    return flat
+
+
+def test_fast_leaf_changes_only_how_an_iteration_computes():
+    recipe = _flat(Config.fromfile(str(CONFIG)).to_dict())
+    fast = _flat(Config.fromfile(str(FAST_CONFIG)).to_dict())
+    changed = {key for key in recipe.keys() | fast.keys() if recipe.get(key) != fast.get(key)}
+    # data, optimizer, schedule and losses stay the recipe's
+    assert changed == {
+        'model.train_feature_dtype',
+        'model.roi_head.bbox_roi_extractor.roi_layer.sampling_ratio',
+        'model.roi_head.mask_roi_extractor.roi_layer.sampling_ratio',
+        'model.train_cfg.rpn_proposal.nms_pre',
+        'model.train_cfg.rpn_proposal.max_per_img',
+        'model.train_cfg.rcnn.sampler.num',
+        'optim_wrapper.optimizer.fused',
+    }
+    assert fast['model.train_feature_dtype'] == 'auto'
+
+
+def test_fast_leaf_trains_on_real_images(real_handful, tmp_path):
+    runner = _train(Config.fromfile(str(FAST_CONFIG)), real_handful, tmp_path)
+    assert runner.optim_wrapper.optimizer.defaults['fused'] is True

@@ -1,5 +1,5 @@
 """Mask R-CNN with the paper's results combination (II-B-3)."""
-from typing import List, Optional
+from typing import List, Optional, Tuple
 
 import numpy as np
 import torch
@@ -11,8 +11,12 @@ from mmdet.structures.bbox import bbox2roi
 from mmengine.structures import InstanceData
 from torch import Tensor
 
+from mmskin.utils import cpu_has_bf16
 from mmskin.utils.upstream_private import mask_forward, restore_unpadded_shape
 from ..roi_heads.lesion_mask import paste_lesion_mask
+
+#: ``train_feature_dtype`` values
+FEATURE_DTYPES = ('float32', 'bfloat16', 'auto')
 
 
 def instances_to_original(pred_instances: InstanceData, img_meta: dict) -> InstanceData:
@@ -64,6 +68,14 @@ class SkinLesionMaskRCNN(MaskRCNN):
             ``num_classes`` is the RoI head's. The class
             probabilities need ``roi_head.bbox_head.type='SkinLesionBBoxHead'``.
         instance_masks: put every detection's mask into ``pred_instances``.
+        train_feature_dtype: the precision of the backbone and the neck
+            while training on a CPU: ``'float32'``; ``'bfloat16'``
+            (``torch.autocast``: convolutions in bfloat16, weights and
+            gradients kept in float32); or ``'auto'``: bfloat16 where the
+            CPU computes it natively (:func:`mmskin.utils.cpu_has_bf16`),
+            float32 elsewhere. The features leave the neck in float32, so
+            the heads, mmcv's RoIAlign and NMS (float32 kernels only) and
+            the losses compute in float32; inference is float32 throughout.
         **kwargs: arguments of mmdet's ``MaskRCNN``.
     """
 
@@ -71,15 +83,30 @@ class SkinLesionMaskRCNN(MaskRCNN):
                  *args,
                  lesion_cfg: Optional[dict] = None,
                  instance_masks: bool = False,
+                 train_feature_dtype: str = 'float32',
                  **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.instance_masks = instance_masks
+        if train_feature_dtype not in FEATURE_DTYPES:
+            raise ValueError(f'train_feature_dtype {train_feature_dtype!r}: expected one of '
+                             f'{FEATURE_DTYPES}')
+        self.train_bf16 = train_feature_dtype == 'bfloat16' or (
+            train_feature_dtype == 'auto' and cpu_has_bf16())
         cfg = dict(type='LesionCombinationHead', num_classes=self.roi_head.bbox_head.num_classes)
         cfg.update(lesion_cfg or {})
         try:
             self.lesion_combination = MODELS.build(cfg)
         except TypeError as error:  # an unknown key
             raise ValueError(f'lesion_cfg {dict(lesion_cfg or {})}: {error}') from None
+
+    def extract_feat(self, batch_inputs: Tensor) -> Tuple[Tensor, ...]:
+        """The neck's features, in bfloat16 while training on a CPU where
+        ``train_feature_dtype`` says so, returned in float32."""
+        if not (self.train_bf16 and self.training and batch_inputs.device.type == 'cpu'):
+            return super().extract_feat(batch_inputs)
+        with torch.autocast('cpu', dtype=torch.bfloat16):
+            features = super().extract_feat(batch_inputs)
+        return tuple(feature.float() for feature in features)
 
     def predict(self,
                 batch_inputs: Tensor,
