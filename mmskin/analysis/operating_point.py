@@ -40,7 +40,7 @@ _FIELDS = dict(threshold=float, rule=str, calibration_SE=float, calibration_SP=f
 
 def rule_help() -> str:
     """The rules, as a command line's help lists them."""
-    return ("'sensNN': the highest threshold whose sensitivity is >= NN%% (e.g. sens90, "
+    return ("'sensNN': the highest threshold whose sensitivity is >= 0.NN (e.g. sens90, "
             "sens95); 'youden': the threshold of the largest SE + SP - 1 (Youden's J)")
 
 
