@@ -153,3 +153,20 @@ def read_operating_point(path: Union[str, Path]) -> Dict[str, Any]:
         raise ISICFileError(path, f'calibration {fitted!r}: expected method '
                             f'({" or ".join(CALIBRATION_METHODS)}), a and b')
     return point
+
+
+def threshold_of(value: str) -> float:
+    """A threshold given as a number in [0, 1] or as an operating point file.
+
+    Raises:
+        ISICFileError: neither a number in [0, 1] nor a readable file of
+            :func:`read_operating_point`.
+    """
+    try:
+        threshold = float(value)
+    except ValueError:
+        return float(read_operating_point(value)['threshold'])
+    if not 0.0 <= threshold <= 1.0:
+        raise ISICFileError(value, 'a threshold must be in [0, 1] (or name an operating point '
+                            'file)')
+    return threshold

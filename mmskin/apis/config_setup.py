@@ -114,13 +114,13 @@ def enable_instance_masks(cfg: Config, dump: bool = False, show: bool = False) -
 
 def add_operating_point_metric(cfg: Config, point: dict) -> None:
     """Make the test report the decisions at an operating point beside those
-    at the ISIC 0.5 (``ISICOperatingPointMetric``); ``point`` as
+    at the ISIC 0.5 (``OperatingPointMetric``); ``point`` as
     :func:`mmskin.analysis.operating_point.read_operating_point` returns it."""
     evaluator = cfg.get('test_evaluator') or []
     metrics = list(evaluator) if isinstance(evaluator, (list, tuple)) else [evaluator]
     calibration = point.get('calibration')
     metrics.append(dict(
-        type='ISICOperatingPointMetric', threshold=point['threshold'], rule=point['rule'],
+        type='OperatingPointMetric', threshold=point['threshold'], rule=point['rule'],
         calibration=None if calibration is None else {k: calibration[k]
                                                       for k in ('method', 'a', 'b')}))
     cfg.test_evaluator = metrics

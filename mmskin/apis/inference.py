@@ -15,6 +15,7 @@ from typing import Callable, List, Optional, Tuple, Union
 
 import numpy as np
 import torch.nn as nn
+from mmengine.model import BaseTTAModel
 from tqdm import tqdm
 
 from mmskin.utils import MASK_SUFFIXES, ISICFileError, find_mask, read_image, read_mask
@@ -47,7 +48,8 @@ def run_inference(model: nn.Module,
                   out_dir: Union[str, Path],
                   gt_dir: Optional[Union[str, Path]] = None,
                   progress: bool = True,
-                  report: Callable[[str], None] = _report_stderr) -> InferenceSummary:
+                  report: Callable[[str], None] = _report_stderr,
+                  threshold: float = 0.5) -> InferenceSummary:
     """Predict the lesion of every image and write the results.
 
     A file that is not a usable image is reported (one line naming it and
@@ -69,10 +71,12 @@ def run_inference(model: nn.Module,
             image without a usable one is reported and drawn without it.
         progress: show a progress bar when there are several images.
         report: receives the report lines (default: stderr, under the bar).
+        threshold: an image is labelled malignant iff ``p_malignant >
+            threshold`` (:func:`predict_lesion`).
     """
     if gt_dir is not None and not Path(gt_dir).is_dir():
         raise ISICFileError(gt_dir, 'ground-truth mask folder does not exist')
-    pipeline = build_test_pipeline(model.cfg)
+    pipeline = build_test_pipeline(model.cfg, tta=isinstance(model, BaseTTAModel))
     summary = InferenceSummary()
     first_of_stem = {}
     with LesionResultWriter(out_dir) as writer:
@@ -95,7 +99,8 @@ def run_inference(model: nn.Module,
             if gt_dir is not None:
                 gt_mask = _ground_truth(gt_dir, path, image.shape[:2], summary, report)
             try:
-                writer.write(path.name, image, predict_lesion(model, image, pipeline), gt_mask)
+                writer.write(path.name, image, predict_lesion(model, image, pipeline, threshold),
+                             gt_mask)
             except ISICFileError as err:
                 summary.failed.append((path, err.problem))
                 report(f'skipped {err}')

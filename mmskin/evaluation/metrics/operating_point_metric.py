@@ -23,7 +23,7 @@ ISIC_THRESHOLD = 0.5
 
 
 @METRICS.register_module()
-class ISICOperatingPointMetric(BaseMetric):
+class OperatingPointMetric(BaseMetric):
     """AC, SE and SP of ``p_malignant > threshold`` (malignant positive) at
     the ISIC 0.5 and at ``threshold``, and with ``calibration`` the expected
     calibration error before and after it.
@@ -54,10 +54,10 @@ class ISICOperatingPointMetric(BaseMetric):
                  collect_dir: Optional[str] = None) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix, collect_dir=collect_dir)
         if not 0.0 <= threshold <= 1.0:
-            raise ValueError(f'ISICOperatingPointMetric.threshold must be in [0, 1], '
+            raise ValueError(f'OperatingPointMetric.threshold must be in [0, 1], '
                              f'got {threshold!r}')
         if empty_rule not in EMPTY_RULES:
-            raise ValueError(f'ISICOperatingPointMetric.empty_rule must be one of '
+            raise ValueError(f'OperatingPointMetric.empty_rule must be one of '
                              f'{EMPTY_RULES}, got {empty_rule!r}')
         self.threshold = float(threshold)
         self.rule = rule
@@ -73,7 +73,7 @@ class ISICOperatingPointMetric(BaseMetric):
         """The scores and their logged table."""
         labelled = [r for r in results if r['gt_label'] >= 0]
         if not labelled:
-            raise ValueError('ISICOperatingPointMetric: no image has a ground-truth label')
+            raise ValueError('OperatingPointMetric: no image has a ground-truth label')
         labels = [r['gt_label'] for r in labelled]
         p = [r['record'].p_malignant for r in labelled]
         at_point = operating_point_summary(labels, p, self.threshold, self.calibration,
