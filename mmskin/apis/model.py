@@ -29,10 +29,8 @@ def build_test_pipeline(cfg: Config, tta: bool = False) -> Compose:
     new photos have none.
     """
     init_default_scope(cfg.get('default_scope', 'mmdet'))
-    steps = [
-        step for step in (tta_pipeline_of(cfg) if tta else copy.deepcopy(get_test_pipeline_cfg(cfg)))
-        if 'LoadAnnotations' not in _type_name(step)
-    ]
+    pipeline = tta_pipeline_of(cfg) if tta else copy.deepcopy(get_test_pipeline_cfg(cfg))
+    steps = [step for step in pipeline if 'LoadAnnotations' not in _type_name(step)]
     for step in steps:
         if _type_name(step).endswith('TestTimeAug'):
             step['transforms'] = [
