@@ -99,8 +99,8 @@ def run_inference(model: nn.Module,
             if gt_dir is not None:
                 gt_mask = _ground_truth(gt_dir, path, image.shape[:2], summary, report)
             try:
-                writer.write(path.name, image, predict_lesion(model, image, pipeline, threshold),
-                             gt_mask)
+                prediction = predict_lesion(model, image, pipeline, threshold=threshold)
+                writer.write(path.name, image, prediction, gt_mask)
             except ISICFileError as err:
                 summary.failed.append((path, err.problem))
                 report(f'skipped {err}')
