@@ -47,7 +47,7 @@ def unflip_lesion(lesion: BaseDataElement, metainfo: dict) -> BaseDataElement:
 class LesionTTAModel(BaseTTAModel):
     """Merges the views of an image into its one lesion.
 
-    Each view's lesion (:class:`~mmskin.models.SkinLesionMaskRCNN`'s
+    Each view's lesion (:class:`~mmskin.models.detectors.SkinLesionMaskRCNN`'s
     ``pred_lesion``) is first flipped back. The merged lesion's
     ``p_malignant`` and ``score`` are the means over the views that detected
     a lesion (a view without detection has no probability of its own, only
