@@ -1,5 +1,6 @@
 """Test a model with the ISIC metrics:
-``python tools/test.py CONFIG CHECKPOINT [--isic-out DIR] [--out F.pkl] [--show-dir D]``.
+``python tools/test.py CONFIG CHECKPOINT [--isic-out DIR] [--out F.pkl] [--show-dir D]
+[--tta] [--operating-point FILE]``.
 
 Prints the segmentation (JA, DI, AC, SE, SP, thresholded JA) and
 classification (AC, AUC, AP, SE, SP) tables, each mean with its 95%
@@ -9,6 +10,11 @@ predicted masks as ISIC-named 0/255 PNGs and the Part 3 submission CSV (see
 docs/evaluation.md), and with ``--report`` the HTML report ``DIR/report.html``
 (photos and ground truth from the test dataset); ``--cam`` adds the Grad-CAM
 map of the malignancy call to its galleries (:func:`mmskin.apis.lesion_cam`).
+``--tta`` tests with the config's test-time augmentation (``tta_model``,
+``tta_pipeline``: flips merged into the one lesion), as mmdet's ``--tta``.
+``--operating-point FILE`` (``tools/analysis/operating_point.py``) also reports AC, SE and SP at
+its threshold beside the ISIC 0.5, and the ECE before and after its
+calibration; the file is copied into the ``--isic-out`` folder.
 """
 import argparse
 import json
@@ -20,11 +26,13 @@ from mmengine.dist import is_main_process
 from mmengine.model import is_model_wrapper
 from mmengine.registry import RUNNERS
 
+from mmskin.analysis.operating_point import (OPERATING_POINT_NAME, read_operating_point,
+                                             write_operating_point)
 from mmskin.apis import (ConfigError, StagedOutputFolder, add_common_args, add_interval_args,
-                         add_threads_arg, apply_common_args, apply_cpu_threads,
-                         enable_instance_masks, interval_resamples, lesion_cam_of, load_config,
-                         nonnegative_float, one_line_errors, parse_tool_args, set_isic_intervals,
-                         set_isic_out_dir, staging_dir)
+                         add_operating_point_metric, add_threads_arg, apply_common_args,
+                         apply_cpu_threads, apply_tta, enable_instance_masks, interval_resamples,
+                         lesion_cam_of, load_config, nonnegative_float, one_line_errors,
+                         parse_tool_args, set_isic_intervals, set_isic_out_dir, staging_dir)
 from mmskin.engine import LesionRunner, init_cpu_distributed
 from mmskin.evaluation.metrics import AtomicDumpDetResults
 from mmskin.utils import (check_output_file, check_output_folder, check_writable_dir,
@@ -57,6 +65,13 @@ def parse_args():
         '--show-dir', help='save painted images under work_dir/<timestamp>/SHOW_DIR')
     parser.add_argument('--wait-time', type=nonnegative_float, default=2,
                         help='the interval of show (s)')
+    parser.add_argument(
+        '--tta', action='store_true',
+        help='test-time augmentation: the config\'s tta_model and tta_pipeline (flips)')
+    parser.add_argument(
+        '--operating-point', metavar='FILE',
+        help='operating_point.json of tools/analysis/operating_point.py: also report AC, SE, '
+        'SP at its threshold and the ECE before and after its calibration')
     add_threads_arg(parser)
     return parse_tool_args(parser)
 
@@ -101,6 +116,15 @@ def main():
             raise ConfigError(f'--out {args.out}: the dump file must end in .pkl')
         cfg.load_from = args.checkpoint
         trust_checkpoint(args.checkpoint)
+        point = read_operating_point(args.operating_point) if args.operating_point else None
+        if point is not None:
+            add_operating_point_metric(cfg, point)
+        if args.tta:
+            if args.out is not None or args.show or args.show_dir:
+                raise ConfigError('--tta merges the views into one lesion per image; --out, '
+                                  '--show and --show-dir need every detection: run them '
+                                  'without --tta')
+            apply_tta(cfg)
         if args.isic_out:
             # Written into a staging folder that replaces --isic-out only when
             # the whole run succeeds: the folder never mixes two runs.
@@ -143,6 +167,8 @@ def main():
         if args.isic_out:
             with StagedOutputFolder(args.isic_out, '--isic-out', inputs) as staging:
                 runner.test()
+                if point is not None and is_main_process():
+                    write_operating_point(staging / OPERATING_POINT_NAME, point)
                 if args.report and is_main_process():
                     # Part of the run's output: committed with it, or not at all.
                     write_test_report(cfg, runner.test_dataloader.dataset, str(staging),

@@ -169,3 +169,17 @@ def check_train_schedule(cfg: Config) -> None:
                                   or value < 1):
             raise ConfigError(f'{cfg.filename}: train_cfg.{key} = {value!r}: expected a whole '
                               'number >= 1')
+
+
+def add_operating_point_metric(cfg: Config, point: dict) -> None:
+    """Make the test report the decisions at an operating point beside those
+    at the ISIC 0.5 (``OperatingPointMetric``); ``point`` as
+    :func:`mmskin.analysis.operating_point.read_operating_point` returns it."""
+    evaluator = cfg.get('test_evaluator') or []
+    metrics = list(evaluator) if isinstance(evaluator, (list, tuple)) else [evaluator]
+    calibration = point.get('calibration')
+    metrics.append(dict(
+        type='OperatingPointMetric', threshold=point['threshold'], rule=point['rule'],
+        calibration=None if calibration is None else {k: calibration[k]
+                                                      for k in ('method', 'a', 'b')}))
+    cfg.test_evaluator = metrics

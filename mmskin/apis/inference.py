@@ -16,6 +16,7 @@ from typing import Callable, List, Optional, Tuple, Union
 
 import numpy as np
 import torch.nn as nn
+from mmengine.model import BaseTTAModel
 from tqdm import tqdm
 
 from mmskin.analysis.abcd import abcd_features
@@ -53,7 +54,8 @@ def run_inference(model: nn.Module,
                   report: Callable[[str], None] = _report_stderr,
                   cam: bool = False,
                   cam_layer: Optional[str] = None,
-                  abcd: bool = False) -> InferenceSummary:
+                  abcd: bool = False,
+                  threshold: float = 0.5) -> InferenceSummary:
     """Predict the lesion of every image and write the results.
 
     A file that is not a usable image is reported (one line naming it and
@@ -81,10 +83,15 @@ def run_inference(model: nn.Module,
             from).
         abcd: also write the ABCD features of each predicted lesion
             (:func:`mmskin.analysis.abcd.abcd_features`) in ``predictions.csv``.
+        threshold: an image is labelled malignant iff ``p_malignant >
+            threshold`` (:func:`predict_lesion`).
     """
     if gt_dir is not None and not Path(gt_dir).is_dir():
         raise ISICFileError(gt_dir, 'ground-truth mask folder does not exist')
-    pipeline = build_test_pipeline(model.cfg)
+    pipeline = build_test_pipeline(model.cfg, tta=isinstance(model, BaseTTAModel))
+    # The saliency map explains the detector itself, on the photo as it is.
+    detector = model.module if isinstance(model, BaseTTAModel) else model
+    cam_pipeline = pipeline if detector is model or not cam else build_test_pipeline(model.cfg)
     summary = InferenceSummary()
     first_of_stem = {}
     with LesionResultWriter(out_dir, abcd=abcd) as writer:
@@ -106,8 +113,9 @@ def run_inference(model: nn.Module,
             gt_mask = None
             if gt_dir is not None:
                 gt_mask = _ground_truth(gt_dir, path, image.shape[:2], summary, report)
-            prediction = predict_lesion(model, image, pipeline)
-            saliency = lesion_cam(model, image, prediction, cam_layer, pipeline) if cam else None
+            prediction = predict_lesion(model, image, pipeline, threshold=threshold)
+            saliency = (lesion_cam(detector, image, prediction, cam_layer, cam_pipeline)
+                        if cam else None)
             features = abcd_features(image, prediction.mask) if abcd else None
             try:
                 writer.write(path.name, image, prediction, gt_mask, saliency, features)

@@ -16,20 +16,27 @@ from mmskin.models.detectors import SkinLesionMaskRCNN
 from mmskin.utils import load_weights, trust_checkpoint
 from .config_setup import load_config
 from .errors import ConfigError
+from .test_time_aug import DEFAULT_TTA_MODEL, tta_pipeline_of
 
 
-def build_test_pipeline(cfg: Config) -> Compose:
-    """The config's test pipeline for an image given as an array.
+def build_test_pipeline(cfg: Config, tta: bool = False) -> Compose:
+    """The config's test pipeline (with ``tta``, its test-time augmentation
+    pipeline, :func:`~mmskin.apis.tta_pipeline_of`) for an image given as an
+    array.
 
     As mmdet's ``inference_detector``: the loading step becomes
     ``LoadImageFromNDArray``. Steps that load annotations are removed, since
     new photos have none.
     """
     init_default_scope(cfg.get('default_scope', 'mmdet'))
-    steps = [
-        step for step in copy.deepcopy(get_test_pipeline_cfg(cfg))
-        if 'LoadAnnotations' not in _type_name(step)
-    ]
+    pipeline = tta_pipeline_of(cfg) if tta else copy.deepcopy(get_test_pipeline_cfg(cfg))
+    steps = [step for step in pipeline if 'LoadAnnotations' not in _type_name(step)]
+    for step in steps:
+        if _type_name(step).endswith('TestTimeAug'):
+            step['transforms'] = [
+                options for options in step['transforms']
+                if not all('LoadAnnotations' in _type_name(option) for option in options)
+            ]
     if not steps or 'LoadImage' not in _type_name(steps[0]):
         raise ConfigError(f'{cfg.filename}: the test pipeline must start with an image loading '
                           f'step, found {[_type_name(s) for s in steps[:1]]}')
@@ -45,7 +52,8 @@ def _type_name(step: dict) -> str:
 def init_lesion_model(config: Union[str, Path, Config],
                       checkpoint: Union[str, Path],
                       device: str = 'cpu',
-                      cfg_options: Optional[dict] = None) -> nn.Module:
+                      cfg_options: Optional[dict] = None,
+                      tta: bool = False) -> nn.Module:
     """Build the config's model and load a checkpoint into it, for inference.
 
     Like mmdet's ``init_detector``, but the checkpoint is trusted first (it
@@ -55,7 +63,9 @@ def init_lesion_model(config: Union[str, Path, Config],
     non-finite weight is an error, not a model with random layers) and the
     model must be a
     :class:`~mmskin.models.detectors.SkinLesionMaskRCNN`, whose predictions
-    carry the combined lesion.
+    carry the combined lesion. With ``tta`` it is wrapped in the config's
+    ``tta_model`` (default :class:`~mmskin.models.test_time_augs.LesionTTAModel`),
+    to be run on :func:`build_test_pipeline` ``(cfg, tta=True)``.
 
     Raises:
         FileNotFoundError: the config or checkpoint file does not exist.
@@ -90,5 +100,7 @@ def init_lesion_model(config: Union[str, Path, Config],
     model = revert_sync_batchnorm(model)
     trust_checkpoint(checkpoint)
     load_weights(model, checkpoint, map_location='cpu')
+    if tta:
+        model = MODELS.build(dict(cfg.get('tta_model') or DEFAULT_TTA_MODEL, module=model))
     model.cfg = cfg
     return model.to(device).eval()

@@ -1,4 +1,5 @@
 """Running a lesion model on one photo (paper II-B-3, "results combination")."""
+import dataclasses
 from dataclasses import dataclass
 from typing import Optional
 
@@ -6,6 +7,8 @@ import numpy as np
 import torch
 import torch.nn as nn
 from mmcv.transforms import Compose
+from mmengine.dataset import pseudo_collate
+from mmengine.model import BaseTTAModel
 from mmengine.structures import BaseDataElement
 
 from mmskin.evaluation import LesionRecord
@@ -49,23 +52,26 @@ class LesionPrediction:
         return LesionRecord.from_lesion(image_id, vars(self))
 
 
-def predict_lesion(model: nn.Module, image: np.ndarray,
-                   pipeline: Optional[Compose] = None) -> LesionPrediction:
+def predict_lesion(model: nn.Module, image: np.ndarray, pipeline: Optional[Compose] = None,
+                   threshold: float = 0.5) -> LesionPrediction:
     """Run the model on one BGR uint8 image (H, W, 3), e.g. from :func:`read_image`.
 
     Args:
         model: from :func:`init_lesion_model`.
         image: the photo; the prediction has its size.
-        pipeline: :func:`build_test_pipeline` of ``model.cfg``; built on
-            each call if not given.
+        pipeline: :func:`build_test_pipeline` of ``model.cfg`` (with
+            ``tta=True`` for a test-time augmentation model); built on each
+            call if not given.
+        threshold: ``pred_label`` is 1 iff ``p_malignant > threshold`` (the
+            ISIC rule at its 0.5 by default; an operating point otherwise).
     """
     if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
         raise ValueError(f'image must be BGR uint8 (H, W, 3), got {image.dtype} {image.shape}')
     if pipeline is None:
-        pipeline = build_test_pipeline(model.cfg)
-    data = pipeline(dict(img=image, img_id=0))
-    sample = data['data_samples']
-    batch = dict(inputs=[data['inputs']], data_samples=[sample])
+        pipeline = build_test_pipeline(model.cfg, tta=isinstance(model, BaseTTAModel))
+    # A batch of one, views and all, as the test dataloader collates it.
+    batch = pseudo_collate([pipeline(dict(img=image, img_id=0))])
     with torch.no_grad():
         sample = model.test_step(batch)[0]
-    return LesionPrediction.from_data_element(sample.pred_lesion)
+    prediction = LesionPrediction.from_data_element(sample.pred_lesion)
+    return dataclasses.replace(prediction, pred_label=int(prediction.p_malignant > threshold))

@@ -1,5 +1,5 @@
 """Seeded, stratified train / validation splits of a labelled image set."""
-from typing import Dict, List, Tuple
+from typing import Dict, List, Sequence, Tuple
 
 import numpy as np
 
@@ -30,3 +30,25 @@ def stratified_split(labels: Dict[str, int], val_size: int,
         val_ids += [ids[j] for j in rng.permutation(len(ids))[:n_val]]
     val_set = set(val_ids)
     return sorted(k for k in labels if k not in val_set), sorted(val_ids)
+
+
+def carve_calibration(labels: Dict[str, int], train_ids: Sequence[str], fraction: float,
+                      seed: int) -> Tuple[List[str], List[str]]:
+    """Split a training part into the images trained on and a calibration part.
+
+    The calibration part (where an operating point and a probability
+    calibration are fitted, on images the model never trained on) is
+    ``round(fraction * len(train_ids))`` images drawn from ``train_ids`` only,
+    by :func:`stratified_split` with ``seed``: the validation part, which
+    only reports, is left as it was.
+
+    Returns:
+        (train_ids, calib_ids), each sorted.
+    """
+    if not 0 < fraction < 1:
+        raise ValueError(f'the calibration fraction must be between 0 and 1, got {fraction}')
+    calib_size = round(fraction * len(train_ids))
+    if not 0 < calib_size < len(train_ids):
+        raise ValueError(f'a calibration fraction of {fraction} of {len(train_ids)} training '
+                         f'images leaves {calib_size} for calibration')
+    return stratified_split({i: labels[i] for i in train_ids}, calib_size, seed)

@@ -14,7 +14,10 @@ opens offline and can be mailed as one file.
 
 Inputs are a run folder as ``tools/test.py --isic-out`` writes it
 (``per_image.csv`` and ``masks/``), the photos, and optionally the
-ground-truth masks (their contours are drawn in black).
+ground-truth masks (their contours are drawn in black). With the
+``operating_point.json`` of ``tools/test.py --operating-point`` in the
+folder, the page adds SE / SP at its threshold and the reliability diagram,
+ECE and Brier score after its calibration.
 """
 import base64
 import os.path as osp
@@ -30,6 +33,8 @@ from mmskin.evaluation import read_per_image
 from mmskin.evaluation.functional import positive_class_scores
 from mmskin.evaluation.intervals import format_interval
 from mmskin.analysis.run_summary import RunSummary, summarize_run
+from mmskin.analysis.operating_point import OPERATING_POINT_NAME, read_operating_point
+from mmskin.evaluation.calibration import apply_calibration, operating_point_summary
 from mmskin.evaluation.statistics import N_RESAMPLES, brier_score, expected_calibration_error
 from mmskin.utils import (ISIC_CLASSES, ISICFileError, index_masks, list_images, mask_file_name,
                           read_mask, read_prediction_mask, write_text_atomic)
@@ -195,7 +200,8 @@ def _metric_rows(scores: Dict[str, float], intervals: Dict[str, tuple]) -> List[
             for name, value in scores.items()]
 
 
-def _figures(per_image: Mapping[str, np.ndarray], summary: RunSummary) -> List[dict]:
+def _figures(per_image: Mapping[str, np.ndarray], summary: RunSummary,
+             point: Optional[dict]) -> List[dict]:
     figures = []
     if not summary.classification_skipped:
         labelled = per_image['gt_label'] >= 0
@@ -211,11 +217,31 @@ def _figures(per_image: Mapping[str, np.ndarray], summary: RunSummary) -> List[d
             dict(id='calibration', title='Reliability diagram of p(malignant)',
                  png=figure_png(reliability_figure(labels, p))),
         ]
+        if point is not None and point.get('calibration'):
+            figures.append(dict(
+                id='calibration-after',
+                title=f'Reliability diagram of p(malignant) after {point["calibration"]["method"]}'
+                ' scaling (fitted on the calibration part)',
+                png=figure_png(reliability_figure(
+                    labels, apply_calibration(p, point['calibration'])))))
     figures.append(dict(id='ja-histogram', title='Per-image Jaccard index',
                         png=figure_png(ja_histogram_figure(per_image['JA']))))
     for figure in figures:
         figure['src'] = _data_uri(figure.pop('png'), 'image/png')
     return figures
+
+
+def _at_operating_point(labels: np.ndarray, p: np.ndarray, point: dict) -> Dict[str, str]:
+    """The run's SE / SP at the point's threshold and its calibrated ECE and Brier score."""
+    scores = operating_point_summary(labels, p, point['threshold'], point.get('calibration'))
+    out = dict(point=f'p(malignant) > {point["threshold"]:.4f} (rule {point["rule"]})',
+               point_se=f'{scores["SE"]:.4f}', point_sp=f'{scores["SP"]:.4f}')
+    if point.get('calibration'):
+        calibrated = apply_calibration(p, point['calibration'])
+        out.update(method=point['calibration']['method'],
+                   ece_calibrated=f'{scores["ECE_calibrated"]:.4f}',
+                   brier_calibrated=f'{brier_score(labels == 1, calibrated):.4f}')
+    return out
 
 
 def render_report(run_dir: str,
@@ -244,6 +270,9 @@ def render_report(run_dir: str,
     if not (run_dir / 'masks').is_dir():
         raise ISICFileError(run_dir / 'masks', 'folder of predicted masks does not exist')
     summary = summarize_run(per_image, positive=positive, n_resamples=n_resamples, seed=seed)
+    # Written by tools/test.py --operating-point beside the run's files.
+    point_file = run_dir / OPERATING_POINT_NAME
+    point = read_operating_point(point_file) if point_file.is_file() else None
 
     cams: Dict[str, Optional[str]] = {}
 
@@ -269,6 +298,8 @@ def render_report(run_dir: str,
         p = per_image['p_malignant'][labelled]
         calibration = dict(ece=f'{expected_calibration_error(is_malignant, p):.4f}',
                            brier=f'{brier_score(is_malignant, p):.4f}')
+        if point is not None:
+            calibration.update(_at_operating_point(per_image['gt_label'][labelled], p, point))
     if saliency is not None:
         p_all = per_image['p_malignant']
         called = np.flatnonzero(p_all > summary.threshold)  # NaN is never called
@@ -285,8 +316,8 @@ def render_report(run_dir: str,
                                     summary.intervals['classification']),
         confusion=None if summary.confusion is None else dict(
             zip(('TP', 'FP', 'FN', 'TN'), summary.confusion.tolist())),
-        calibration=calibration, figures=_figures(per_image, summary), galleries=galleries,
-        label_names=ISIC_CLASSES, saliency=saliency is not None,
+        calibration=calibration, figures=_figures(per_image, summary, point),
+        galleries=galleries, label_names=ISIC_CLASSES, saliency=saliency is not None,
         missing_photos=len(set(per_image['image_id'].tolist()) - set(image_paths)))
 
 

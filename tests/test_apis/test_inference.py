@@ -36,7 +36,7 @@ def test_interrupted_run_keeps_finished_images(photos, monkeypatch, tmp_path):
     cv2.imwrite(str(folder / 'p0.jpg'), photos.photo(50, 70))  # same stem as p0.png
     calls = []
 
-    def predict(model, image, pipeline=None):
+    def predict(model, image, pipeline=None, threshold=0.5):
         calls.append(image.shape)
         if len(calls) == 3:
             raise RuntimeError('interrupted')

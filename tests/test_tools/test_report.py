@@ -2,6 +2,7 @@
 must exist and match per_image.csv."""
 import base64
 import re
+import shutil
 import subprocess
 import sys
 from html.parser import HTMLParser
@@ -11,6 +12,8 @@ import cv2
 import numpy as np
 import pytest
 
+from mmskin.analysis.operating_point import fit_operating_point, write_operating_point
+from mmskin.evaluation.calibration import apply_calibration
 from mmskin.evaluation.functional import classification_summary, summarize_image_scores
 from mmskin.evaluation.intervals import (classification_intervals, format_interval,
                                          segmentation_intervals)
@@ -295,3 +298,32 @@ def test_tool_draws_the_maps_of_the_run_model(report_tool, synthetic_run, model_
                         "error: layer 'x' is not a module of SkinLesionMaskRCNN (see "
                         "model.named_modules(), e.g. 'backbone.layer4')"]
     assert not bad.exists()
+
+
+def test_operating_point_beside_the_run_adds_calibration_and_its_decisions(
+        report_tool, synthetic_run, tmp_path):
+    """tools/test.py --operating-point copies the file into the run folder:
+    the page then shows the calibrated reliability diagram, the ECE before
+    and after, and SE / SP at the threshold."""
+    run = tmp_path / 'run'
+    shutil.copytree(synthetic_run['run_dir'], run)
+    data = read_per_image(str(run / 'per_image.csv'))
+    point = fit_operating_point(data, 'youden', 'platt', source='calib')
+    write_operating_point(run / 'operating_point.json', point)
+    out = tmp_path / 'op.html'
+    assert report_tool.main([str(run), '--images', str(synthetic_run['img_dir']), '--out',
+                             str(out), '--gallery', '1', '--ci', 'none']) == 0
+    page = _parse(out)
+    plot = _decoded(page.find('figure', id='calibration-after').find('img').attrs['src'])
+    assert len(np.unique(plot.reshape(-1, 3), axis=0)) > 20
+    labelled = data['gt_label'] >= 0
+    y, p = data['gt_label'][labelled] == 1, data['p_malignant'][labelled]
+    calibrated = apply_calibration(p, point['calibration'])
+    scores = _table(page, 'calibration-scores')
+    assert scores['ECE'][0] == f'{expected_calibration_error(y, p):.4f}'
+    assert scores['ECE_calibrated'][0] == f'{expected_calibration_error(y, calibrated):.4f}'
+    assert scores['Brier_calibrated'][0] == f'{brier_score(y, calibrated):.4f}'
+    called = p > point['threshold']
+    decisions = _table(page, 'operating-point')
+    assert decisions['SE'][0] == f'{called[y].mean():.4f}'
+    assert decisions['SP'][0] == f'{1 - called[~y].mean():.4f}'

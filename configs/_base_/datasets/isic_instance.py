@@ -113,3 +113,11 @@ test_dataloader = dict(
 # classification (AC, AUC, AP, SE, SP) metrics (III-C).
 val_evaluator = [dict(type='ISICSegMetric'), dict(type='ISICClsMetric')]
 test_evaluator = val_evaluator
+
+# Test-time augmentation (tools/test.py --tta, tools/infer.py --tta): the
+# views are merged into the one lesion of each image (mean p_malignant, mask
+# of the mean mask probability). Without a tta_pipeline here it is the test
+# pipeline with the photo, its horizontal and its vertical flip right after
+# Resize (mmskin.apis.tta_pipeline_from_test), so a config that changes the
+# test pipeline changes its views too; set tta_pipeline to choose others.
+tta_model = dict(type='LesionTTAModel')

@@ -1,4 +1,5 @@
 """Mask R-CNN with the paper's results combination (II-B-3)."""
+import functools
 from typing import List, Optional, Tuple
 
 import numpy as np
@@ -13,7 +14,7 @@ from torch import Tensor
 
 from mmskin.utils import cpu_has_bf16
 from mmskin.utils.upstream_private import mask_forward, restore_unpadded_shape
-from ..roi_heads.lesion_mask import paste_lesion_mask
+from ..roi_heads.lesion_mask import paste_lesion_mask, paste_lesion_mask_prob
 
 #: ``train_feature_dtype`` values
 FEATURE_DTYPES = ('float32', 'bfloat16', 'auto')
@@ -76,6 +77,12 @@ class SkinLesionMaskRCNN(MaskRCNN):
             float32 elsewhere. The features leave the neck in float32, so
             the heads, mmcv's RoIAlign and NMS (float32 kernels only) and
             the losses compute in float32; inference is float32 throughout.
+        lesion_mask_probs: also give ``pred_lesion.mask_prob``, float32
+            (H, W): the pixel-wise maximum of the kept detections' pasted mask
+            probabilities (0 outside their boxes and without detection), of
+            which ``mask`` is the thresholded copy. Test-time augmentation
+            (:class:`~mmskin.models.test_time_augs.LesionTTAModel`) turns it on
+            to average the views before thresholding.
         **kwargs: arguments of mmdet's ``MaskRCNN``.
     """
 
@@ -84,9 +91,11 @@ class SkinLesionMaskRCNN(MaskRCNN):
                  lesion_cfg: Optional[dict] = None,
                  instance_masks: bool = False,
                  train_feature_dtype: str = 'float32',
+                 lesion_mask_probs: bool = False,
                  **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.instance_masks = instance_masks
+        self.lesion_mask_probs = lesion_mask_probs
         if train_feature_dtype not in FEATURE_DTYPES:
             raise ValueError(f'train_feature_dtype {train_feature_dtype!r}: expected one of '
                              f'{FEATURE_DTYPES}')
@@ -132,16 +141,22 @@ class SkinLesionMaskRCNN(MaskRCNN):
             for r in results_list
         ]
         lesion_masks = self._lesion_masks(x, img_metas, results_list, kept_list, rescale)
-        for data_sample, results, lesion_mask in zip(batch_data_samples, results_list,
-                                                     lesion_masks):
+        threshold = self.roi_head.test_cfg.mask_thr_binary
+        for data_sample, results, pasted in zip(batch_data_samples, results_list, lesion_masks):
+            lesion_mask = pasted
+            if pasted is not None and pasted.is_floating_point():
+                lesion_mask = pasted >= threshold
             if rescale:
                 results.bboxes = results.bboxes / _box_scale(results.bboxes, data_sample.metainfo)
                 original = results
             else:
                 original = instances_to_original(results, data_sample.metainfo)
             data_sample.pred_instances = results
-            data_sample.pred_lesion = self.lesion_combination(
+            lesion = self.lesion_combination(
                 original, data_sample.metainfo['ori_shape'], lesion_mask=lesion_mask)
+            if self.lesion_mask_probs:
+                lesion.mask_prob = lesion.mask.float() if pasted is None else pasted
+            data_sample.pred_lesion = lesion
         return batch_data_samples
 
     def _predict_full(self, batch_inputs: Tensor, batch_data_samples: SampleList,
@@ -161,7 +176,8 @@ class SkinLesionMaskRCNN(MaskRCNN):
                       kept_list: List[Tensor], rescale: bool) -> List[Optional[Tensor]]:
         """The lesion mask of each image at its original size (None without
         detection): mmdet's mask head and pasting
-        (``FCNMaskHead._predict_by_feat_single``) for the kept detections."""
+        (``FCNMaskHead._predict_by_feat_single``) for the kept detections;
+        its probabilities instead with ``lesion_mask_probs``."""
         kept_boxes = [r.bboxes[kept] for r, kept in zip(results_list, kept_list)]
         mask_rois = bbox2roi(kept_boxes)
         if mask_rois.shape[0] == 0:
@@ -180,16 +196,20 @@ class SkinLesionMaskRCNN(MaskRCNN):
             probs = probs[:, 0] if mask_head.class_agnostic else probs[
                 torch.arange(len(kept)), results.labels[kept]]
             height, width = img_meta['ori_shape'][:2]
+            if self.lesion_mask_probs:
+                paste = paste_lesion_mask_prob
+            else:
+                paste = functools.partial(paste_lesion_mask, threshold=threshold)
             if rescale:
                 boxes = boxes / _box_scale(boxes, img_meta)
-                lesion_masks.append(paste_lesion_mask(probs, boxes, height, width, threshold))
+                lesion_masks.append(paste(probs, boxes, height, width))
             else:
                 w_scale, h_scale = _box_scale(boxes, img_meta)[0, :2].tolist()
-                resized = paste_lesion_mask(probs, boxes, int(np.round(height * h_scale)),
-                                            int(np.round(width * w_scale)), threshold)
+                resized = paste(probs, boxes, int(np.round(height * h_scale)),
+                                int(np.round(width * w_scale)))
                 lesion_masks.append(
                     F.interpolate(resized[None, None].float(), size=(height, width),
-                                  mode='nearest')[0, 0].bool())
+                                  mode='nearest')[0, 0].to(resized.dtype))
         return lesion_masks
 
 

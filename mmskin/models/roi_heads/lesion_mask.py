@@ -9,7 +9,7 @@ can reach, into one canvas, with the same arithmetic as mmdet, so every
 pixel equals mmdet's.
 """
 import math
-from typing import Tuple
+from typing import Iterator, Tuple
 
 import torch
 import torch.nn.functional as F
@@ -65,6 +65,17 @@ def _paste_one(mask_prob: Tensor, box: Tensor, region: Tuple[int, int, int, int]
         mask_prob[None, None].to(dtype=torch.float32), grid, align_corners=False)[0, 0]
 
 
+def _pasted_regions(mask_probs: Tensor, boxes: Tensor, img_h: int,
+                    img_w: int) -> Iterator[Tuple[Tuple[int, int, int, int], Tensor]]:
+    """Each mask pasted on its box's region: ``(region, probabilities)``."""
+    whole_support = mask_probs.device.type != 'cpu'
+    for mask_prob, box in zip(mask_probs, boxes):
+        region = paste_region(box, mask_prob.size(-1), img_h, img_w, whole_support)
+        left, top, right, bottom = region
+        if right > left and bottom > top:
+            yield region, _paste_one(mask_prob, box, region)
+
+
 def paste_lesion_mask(mask_probs: Tensor, boxes: Tensor, img_h: int, img_w: int,
                       threshold: float) -> Tensor:
     """The union of binary masks pasted into an ``(img_h, img_w)`` image.
@@ -87,11 +98,20 @@ def paste_lesion_mask(mask_probs: Tensor, boxes: Tensor, img_h: int, img_w: int,
     if threshold <= 0:
         raise ValueError(f'mask_thr_binary must be > 0 to paste by region, got {threshold}')
     canvas = torch.zeros((img_h, img_w), dtype=torch.bool, device=mask_probs.device)
-    whole_support = mask_probs.device.type != 'cpu'
-    for mask_prob, box in zip(mask_probs, boxes):
-        region = paste_region(box, mask_prob.size(-1), img_h, img_w, whole_support)
-        left, top, right, bottom = region
-        if right <= left or bottom <= top:
-            continue
-        canvas[top:bottom, left:right] |= _paste_one(mask_prob, box, region) >= threshold
+    for (left, top, right, bottom), pasted in _pasted_regions(mask_probs, boxes, img_h, img_w):
+        canvas[top:bottom, left:right] |= pasted >= threshold
+    return canvas
+
+
+def paste_lesion_mask_prob(mask_probs: Tensor, boxes: Tensor, img_h: int,
+                           img_w: int) -> Tensor:
+    """The pixel-wise maximum of mask probabilities pasted into an
+    ``(img_h, img_w)`` image, 0 outside every box region: thresholded at
+    ``t > 0`` it is :func:`paste_lesion_mask` at ``t``. Arguments as there;
+    memory: one float32 image. Test-time augmentation averages it over
+    views before thresholding."""
+    canvas = torch.zeros((img_h, img_w), dtype=torch.float32, device=mask_probs.device)
+    for (left, top, right, bottom), pasted in _pasted_regions(mask_probs, boxes, img_h, img_w):
+        region = canvas[top:bottom, left:right]
+        torch.maximum(region, pasted, out=region)
     return canvas

@@ -2,7 +2,8 @@ import pytest
 import torch
 from mmdet.models.roi_heads.mask_heads.fcn_mask_head import _do_paste_mask
 
-from mmskin.models.roi_heads.lesion_mask import paste_lesion_mask, paste_region
+from mmskin.models.roi_heads.lesion_mask import (paste_lesion_mask, paste_lesion_mask_prob,
+                                                 paste_region)
 
 IMG_H, IMG_W = 90, 120
 THRESHOLD = 0.5
@@ -58,3 +59,15 @@ def test_threshold_must_be_positive():
     probs, boxes = _masks_and_boxes()
     with pytest.raises(ValueError, match='mask_thr_binary'):
         paste_lesion_mask(probs, boxes, IMG_H, IMG_W, 0.0)
+
+
+@pytest.mark.parametrize('threshold', [0.3, THRESHOLD, 0.8])
+def test_pasted_probabilities_threshold_to_the_pasted_mask(threshold):
+    """Test-time augmentation averages these before thresholding: alone,
+    they must give the detector's own mask."""
+    probs, boxes = _masks_and_boxes()
+    prob = paste_lesion_mask_prob(probs, boxes, IMG_H, IMG_W)
+    assert prob.dtype == torch.float32 and prob.shape == (IMG_H, IMG_W)
+    assert 0.0 <= float(prob.min()) and float(prob.max()) <= 1.0
+    assert torch.equal(prob >= threshold,
+                       paste_lesion_mask(probs, boxes, IMG_H, IMG_W, threshold))

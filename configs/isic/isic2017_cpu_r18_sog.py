@@ -1,0 +1,16 @@
+# The real-data CPU recipe with colour constancy: Shades of Gray (Minkowski
+# norm p = 6; Finlayson and Trezzi 2004; for dermoscopy Barata et al., IEEE
+# JBHI 2015) on every photo right after loading, in training and testing.
+_base_ = './isic2017_cpu_r18.py'
+
+color_constancy = dict(type='ShadesOfGray', power=6)
+train_pipeline = [
+    s for step in _base_.train_pipeline
+    for s in ([step, color_constancy] if step['type'] == 'LoadImageFromFile' else [step])
+]
+test_pipeline = [
+    s for step in _base_.test_pipeline
+    for s in ([step, color_constancy] if step['type'] == 'LoadImageFromFile' else [step])
+]
+train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
+test_dataloader = dict(dataset=dict(pipeline=test_pipeline))
