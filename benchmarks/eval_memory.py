@@ -16,7 +16,7 @@ import tempfile
 from pathlib import Path
 
 from common import REPO, fmt, machine, print_table, python_env, run_child
-from mmskin.datasets.conversion import mask_to_annotation
+from mmskin.utils import mask_to_annotation
 from mmskin.utils import dump_json_atomic, read_image_size, read_mask
 
 DEFAULT_DATA = REPO.parent / 'shared' / 'isic2017_train'

@@ -26,7 +26,8 @@ from mmengine.registry import init_default_scope
 
 import mmskin  # noqa: F401  registers the transforms
 from common import SAMPLES, fmt, machine, print_table
-from mmskin.datasets.conversion import IMAGE_FORMATS, mask_to_annotation, resize_split
+from mmskin.datasets.conversion import IMAGE_FORMATS, resize_split
+from mmskin.utils import mask_to_annotation
 from mmskin.utils import dump_json_atomic, read_mask
 
 LONG_SIDE = 1024

@@ -4,7 +4,7 @@ CPU's features."""
 from .atomic_write import (check_writable_dir, dump_json_atomic, write_bytes_atomic,
                            write_csv_atomic, write_image_atomic, write_mask_atomic,
                            write_text_atomic)
-from .coco_mask import decode_segmentation, encode_mask
+from .coco_mask import decode_segmentation, encode_mask, mask_to_annotation
 from .checkpoint import (CheckpointIntegrityError, UntrustedCheckpointError, add_content_hash,
                          checkpoint_loaders, is_trusted, load_checkpoint_file, trust_checkpoint)
 from .checkpoint_fit import CheckpointMismatchError, check_weights_fit, load_weights
@@ -30,7 +30,8 @@ __all__ = [
     'dump_json_atomic', 'write_bytes_atomic', 'write_csv_atomic', 'write_image_atomic',
     'write_mask_atomic', 'write_text_atomic', 'CheckpointIntegrityError',
     'UntrustedCheckpointError', 'add_content_hash', 'is_trusted', 'load_checkpoint_file',
-    'trust_checkpoint', 'decode_segmentation', 'encode_mask', 'checkpoint_loaders',
+    'trust_checkpoint', 'decode_segmentation', 'encode_mask', 'mask_to_annotation',
+    'checkpoint_loaders',
     'CheckpointMismatchError', 'check_weights_fit', 'load_weights', 'OUTPUT_MARKER',
     'check_output_file', 'check_output_folder', 'mark_output_folder', 'BF16_FLAGS',
     'cpu_bf16_flags', 'cpu_flags', 'cpu_has_bf16'

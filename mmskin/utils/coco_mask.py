@@ -1,5 +1,5 @@
 """COCO mask encoding and decoding: the one place mmskin calls pycocotools'
-``mask`` module.
+``mask`` module, and the annotation of one lesion mask.
 
 Decoding follows mmdet's ``LoadAnnotations``: polygons are merged into one
 RLE, an uncompressed RLE (``counts`` a list) is compressed first, and a
@@ -7,10 +7,12 @@ compressed RLE is used as it is.
 """
 from typing import Optional
 
+import cv2
 import numpy as np
 from pycocotools import mask as mask_utils
 
 from .isic_files import ISICFileError, PathLike
+from .lesion import tight_box
 
 
 def encode_mask(mask: np.ndarray) -> dict:
@@ -44,3 +46,29 @@ def decode_segmentation(segmentation, height: int, width: int,
         raise ISICFileError(where or '<segmentation>',
                             'segmentation is neither polygons nor an RLE')
     return mask_utils.decode(rle).astype(bool)
+
+
+def mask_to_annotation(mask: np.ndarray, polygon: bool = False) -> dict:
+    """COCO ``bbox``, ``area`` and ``segmentation`` of one binary mask.
+
+    The box is the tight box of the mask (paper III-A), in COCO's
+    ``[x, y, w, h]``. ``area`` counts mask pixels in both encodings. Polygons
+    trace the outer contours only (COCO polygons cannot hold holes), so an
+    RLE is the exact encoding and the default.
+
+    Raises:
+        ValueError: ``polygon`` is set and no contour has 3 or more points.
+    """
+    x0, y0, x1, y1 = (float(v) for v in tight_box(mask))
+    if polygon:
+        contours, _ = cv2.findContours(
+            mask.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+        # Contours run through pixel indices; COCO coordinates put pixel i on
+        # [i, i + 1], so + 0.5 puts the points on the pixel centres.
+        segmentation = [(c.reshape(-1) + 0.5).tolist() for c in contours if len(c) >= 3]
+        if not segmentation:
+            raise ValueError('no region of the mask is large enough to trace as a polygon')
+    else:
+        segmentation = encode_mask(mask)
+    return dict(bbox=[x0, y0, x1 - x0, y1 - y0], area=int(mask.sum()),
+                segmentation=segmentation)

@@ -29,14 +29,11 @@ from multiprocessing import Pool
 from pathlib import Path
 from typing import Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
 
-import cv2
-import numpy as np
 from tqdm import tqdm
 from tqdm.contrib.logging import logging_redirect_tqdm
 
 from mmskin.utils import (ISIC_CLASSES, UNKNOWN_CATEGORY_ID, ISICFileError, LabelTable,
-                          dump_json_atomic, encode_mask, read_image_size, read_mask,
-                          tight_box)
+                          dump_json_atomic, mask_to_annotation, read_image_size, read_mask)
 from mmskin.utils.isic_files import PathLike, is_lesion_image
 
 logger = logging.getLogger(__name__)
@@ -192,32 +189,6 @@ def pair_samples(root: Path, description: str, table: Optional[LabelTable], imag
             collection.samples.append(Sample(
                 isic_id, images[isic_id], mask_path, table.labels.get(isic_id), file_name))
     return collection
-
-
-def mask_to_annotation(mask: np.ndarray, polygon: bool = False) -> dict:
-    """COCO ``bbox``, ``area`` and ``segmentation`` of one binary mask.
-
-    The box is the tight box of the mask (paper III-A), in COCO's
-    ``[x, y, w, h]``. ``area`` counts mask pixels in both encodings. Polygons
-    trace the outer contours only (COCO polygons cannot hold holes), so an
-    RLE is the exact encoding and the default.
-
-    Raises:
-        ValueError: ``polygon`` is set and no contour has 3 or more points.
-    """
-    x0, y0, x1, y1 = (float(v) for v in tight_box(mask))
-    if polygon:
-        contours, _ = cv2.findContours(
-            mask.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
-        # Contours run through pixel indices; COCO coordinates put pixel i on
-        # [i, i + 1], so + 0.5 puts the points on the pixel centres.
-        segmentation = [(c.reshape(-1) + 0.5).tolist() for c in contours if len(c) >= 3]
-        if not segmentation:
-            raise ValueError('no region of the mask is large enough to trace as a polygon')
-    else:
-        segmentation = encode_mask(mask)
-    return dict(bbox=[x0, y0, x1 - x0, y1 - y0], area=int(mask.sum()),
-                segmentation=segmentation)
 
 
 def _convert_sample(task: Tuple[Sample, bool]) -> Union[Tuple[dict, dict], ISICFileError]:

@@ -31,10 +31,9 @@ from mmdet.structures.mask import BitmapMasks
 from tqdm import tqdm
 
 from mmskin.utils import (ISICFileError, check_output_file, check_output_folder,
-                          decode_segmentation, dump_json_atomic, read_lesion_coco,
-                          write_image_atomic)
+                          decode_segmentation, dump_json_atomic, mask_to_annotation,
+                          read_lesion_coco, write_image_atomic)
 from mmskin.utils.isic_files import PathLike
-from .coco import mask_to_annotation
 
 #: formats of the resized copies: name -> (suffix, OpenCV encoding parameters).
 #: Decoding a 1024 x 768 copy on one core (benchmarks/resized_copy_loading.py): JPEG

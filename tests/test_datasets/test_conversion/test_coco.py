@@ -11,8 +11,8 @@ from PIL import Image
 from pycocotools import mask as mask_utils
 
 from mmskin.datasets.conversion import (OFFICIAL_LAYOUTS, convert_to_coco, find_archive_samples,
-                                        find_official_samples, mask_to_annotation)
-from mmskin.utils import ISICFileError, tight_box
+                                        find_official_samples)
+from mmskin.utils import ISICFileError, mask_to_annotation, tight_box
 from mmskin.datasets.synthetic import generate_isic_layout
 
 REPO = Path(__file__).resolve().parents[3]
