@@ -23,6 +23,7 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
 import torch
 import torch.nn as nn
+from mmengine.model import BaseTTAModel, is_model_wrapper
 from mmengine.runner.checkpoint import CheckpointLoader
 
 from .checkpoint import checkpoint_loaders
@@ -105,6 +106,8 @@ def load_weights(model: nn.Module, filename: str, map_location: Any = 'cpu',
     (``_load_checkpoint_to_model``, non-strict: the allowed layers keep their
     initialisation).
     """
+    if is_model_wrapper(model) or isinstance(model, BaseTTAModel):
+        model = model.module  # the weights are the wrapped model's, as mmengine loads them
     with checkpoint_loaders():
         checkpoint = CheckpointLoader.load_checkpoint(filename, map_location=map_location)
     if on_loaded is not None:

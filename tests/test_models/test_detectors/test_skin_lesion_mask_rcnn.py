@@ -4,61 +4,16 @@ import torch
 from mmdet.registry import MODELS
 from mmdet.structures import DetDataSample
 from mmdet.structures.mask import BitmapMasks
-from mmengine.config import ConfigDict
 from mmengine.registry import init_default_scope
 from mmengine.structures import InstanceData
 
 from mmskin.models.lesion_heads import LesionCombinationHead
 from mmskin.evaluation.metrics import ISICClsMetric, ISICSegMetric
 from mmskin.models.detectors import instances_to_original
+from ..tiny_detector import tiny_model_cfg
 
-CH = 8
 ORI_SHAPE = (40, 60)
 IMG_SHAPE = (64, 96)  # resized by 1.6, keeping the aspect ratio
-
-
-def _tiny_model_cfg(instance_masks=False, **lesion_cfg):
-    roi = dict(type='RoIAlign', sampling_ratio=0)
-    return ConfigDict(
-        type='SkinLesionMaskRCNN',
-        lesion_cfg=lesion_cfg,
-        instance_masks=instance_masks,
-        data_preprocessor=dict(type='DetDataPreprocessor', mean=[0, 0, 0], std=[1, 1, 1],
-                               pad_size_divisor=32),
-        backbone=dict(type='ResNet', depth=18, base_channels=CH, num_stages=4,
-                      out_indices=(0, 1, 2, 3), norm_cfg=dict(type='BN'), style='pytorch'),
-        neck=dict(type='FPN', in_channels=[CH, 2 * CH, 4 * CH, 8 * CH], out_channels=CH,
-                  num_outs=5),
-        rpn_head=dict(
-            type='RPNHead', in_channels=CH, feat_channels=CH,
-            anchor_generator=dict(type='AnchorGenerator', scales=[4], ratios=[0.5, 1.0, 2.0],
-                                  strides=[4, 8, 16, 32, 64]),
-            bbox_coder=dict(type='DeltaXYWHBBoxCoder', target_means=[0.] * 4,
-                            target_stds=[1.0] * 4),
-            loss_cls=dict(type='CrossEntropyLoss', use_sigmoid=True),
-            loss_bbox=dict(type='L1Loss')),
-        roi_head=dict(
-            type='StandardRoIHead',
-            bbox_roi_extractor=dict(type='SingleRoIExtractor', roi_layer=dict(roi, output_size=7),
-                                    out_channels=CH, featmap_strides=[4, 8, 16, 32]),
-            bbox_head=dict(
-                type='SkinLesionBBoxHead', in_channels=CH, fc_out_channels=16,
-                roi_feat_size=7, num_classes=2,
-                bbox_coder=dict(type='DeltaXYWHBBoxCoder', target_means=[0.] * 4,
-                                target_stds=[0.1, 0.1, 0.2, 0.2]),
-                loss_cls=dict(type='CrossEntropyLoss'), loss_bbox=dict(type='L1Loss')),
-            mask_roi_extractor=dict(type='SingleRoIExtractor',
-                                    roi_layer=dict(roi, output_size=14), out_channels=CH,
-                                    featmap_strides=[4, 8, 16, 32]),
-            mask_head=dict(type='FCNMaskHead', num_convs=1, in_channels=CH,
-                           conv_out_channels=CH, num_classes=2,
-                           loss_mask=dict(type='CrossEntropyLoss', use_mask=True))),
-        train_cfg=None,
-        test_cfg=dict(
-            rpn=dict(nms_pre=200, max_per_img=50, nms=dict(type='nms', iou_threshold=0.7),
-                     min_bbox_size=0),
-            rcnn=dict(score_thr=0.05, nms=dict(type='nms', iou_threshold=0.5), max_per_img=20,
-                      mask_thr_binary=0.5)))
 
 
 @pytest.fixture(scope='module', autouse=True)
@@ -68,7 +23,7 @@ def mmdet_scope():
 
 def _build(**cfg):
     torch.manual_seed(0)
-    return MODELS.build(_tiny_model_cfg(**cfg)).eval()
+    return MODELS.build(tiny_model_cfg(**cfg)).eval()
 
 
 @pytest.fixture(scope='module')
@@ -156,9 +111,9 @@ def test_model_output_feeds_the_isic_metrics(model, tmp_path):
 
 def test_bad_lesion_cfg_fails_at_build():
     with pytest.raises(ValueError, match='lesion_cfg.mode'):
-        MODELS.build(_tiny_model_cfg(mode='mean'))
+        MODELS.build(tiny_model_cfg(mode='mean'))
     with pytest.raises(ValueError, match="lesion_cfg .*'thr'"):
-        MODELS.build(_tiny_model_cfg(thr=0.3))
+        MODELS.build(tiny_model_cfg(thr=0.3))
 
 
 @pytest.mark.parametrize('rescale', [True, False])

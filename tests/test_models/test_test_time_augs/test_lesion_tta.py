@@ -3,7 +3,6 @@ import pytest
 import torch
 from mmcv.transforms import Compose, TestTimeAug
 from mmdet.registry import MODELS
-from mmengine.config import ConfigDict
 from mmengine.dataset import pseudo_collate
 from mmengine.registry import init_default_scope
 from mmengine.structures import BaseDataElement
@@ -11,9 +10,9 @@ from mmengine.structures import BaseDataElement
 from mmskin.apis.test_time_aug import tta_pipeline_from_test
 from mmskin.models.test_time_augs import LesionTTAModel
 from mmskin.utils import tight_box
+from ..tiny_detector import tiny_model_cfg
 
 H, W = 40, 60
-CH = 8
 META_KEYS = ('img_id', 'ori_shape', 'img_shape', 'scale_factor')
 
 
@@ -23,43 +22,8 @@ def mmdet_scope():
 
 
 def _tiny_detector():
-    roi = dict(type='RoIAlign', sampling_ratio=0)
-    cfg = ConfigDict(
-        type='SkinLesionMaskRCNN',
-        data_preprocessor=dict(type='DetDataPreprocessor', mean=[0, 0, 0], std=[1, 1, 1],
-                               pad_size_divisor=32),
-        backbone=dict(type='ResNet', depth=18, base_channels=CH, num_stages=4,
-                      out_indices=(0, 1, 2, 3), norm_cfg=dict(type='BN'), style='pytorch'),
-        neck=dict(type='FPN', in_channels=[CH, 2 * CH, 4 * CH, 8 * CH], out_channels=CH,
-                  num_outs=5),
-        rpn_head=dict(
-            type='RPNHead', in_channels=CH, feat_channels=CH,
-            anchor_generator=dict(type='AnchorGenerator', scales=[4], ratios=[0.5, 1.0, 2.0],
-                                  strides=[4, 8, 16, 32, 64]),
-            bbox_coder=dict(type='DeltaXYWHBBoxCoder', target_means=[0.] * 4,
-                            target_stds=[1.0] * 4)),
-        roi_head=dict(
-            type='StandardRoIHead',
-            bbox_roi_extractor=dict(type='SingleRoIExtractor', roi_layer=dict(roi, output_size=7),
-                                    out_channels=CH, featmap_strides=[4, 8, 16, 32]),
-            bbox_head=dict(
-                type='SkinLesionBBoxHead', in_channels=CH, fc_out_channels=16,
-                roi_feat_size=7, num_classes=2,
-                bbox_coder=dict(type='DeltaXYWHBBoxCoder', target_means=[0.] * 4,
-                                target_stds=[0.1, 0.1, 0.2, 0.2])),
-            mask_roi_extractor=dict(type='SingleRoIExtractor',
-                                    roi_layer=dict(roi, output_size=14), out_channels=CH,
-                                    featmap_strides=[4, 8, 16, 32]),
-            mask_head=dict(type='FCNMaskHead', num_convs=1, in_channels=CH,
-                           conv_out_channels=CH, num_classes=2)),
-        train_cfg=None,
-        test_cfg=dict(
-            rpn=dict(nms_pre=200, max_per_img=50, nms=dict(type='nms', iou_threshold=0.7),
-                     min_bbox_size=0),
-            rcnn=dict(score_thr=0.0, nms=dict(type='nms', iou_threshold=0.5), max_per_img=20,
-                      mask_thr_binary=0.5)))
     torch.manual_seed(0)
-    return MODELS.build(cfg).eval()
+    return MODELS.build(tiny_model_cfg(score_thr=0.0)).eval()
 
 
 def _pixelwise_test_step(data):
