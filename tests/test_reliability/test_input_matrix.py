@@ -33,6 +33,7 @@ from pycocotools import mask as mask_utils
 
 from mmskin.datasets import ISICDataset
 from mmskin.evaluation import read_per_image
+from ..ph2_layout import write_ph2_case, write_ph2_table
 from .test_fault_matrix import (EARLIER_ROW, TEST_ID, TEST_IMAGES, TRAIN_CSV, TRAIN_ID,
                                 TRAIN_IMAGES, TRAIN_MASKS, Outcome, Workspace, _load_tool,
                                 exif_rotated, in_process, make_base, snapshot)
@@ -528,14 +529,8 @@ def ph2_layout(ws: Inputs, colour: bool = False) -> tuple:
     ids = sorted(p.stem for p in (ws.root / TRAIN_IMAGES).glob('*.jpg'))[:3]
     masks = {}
     for number, image_id in enumerate(ids, start=1):
-        case = f'IMD{number:03d}'
-        folder = root / 'PH2 Dataset images' / case
-        (folder / f'{case}_Dermoscopic_Image').mkdir(parents=True)
-        (folder / f'{case}_lesion').mkdir()
-        Image.open(ws.root / TRAIN_IMAGES / f'{image_id}.jpg').save(
-            folder / f'{case}_Dermoscopic_Image' / f'{case}.bmp')
+        mask = write_ph2_case(root, number, ws.root / TRAIN_IMAGES / f'{image_id}.jpg')
         grey = np.asarray(Image.open(ws.root / TRAIN_MASKS / f'{image_id}_segmentation.png'))
-        mask = folder / f'{case}_lesion' / f'{case}_lesion.bmp'
         if number == 2:
             rgb = np.dstack([grey] * 3)
             if colour:
@@ -543,10 +538,8 @@ def ph2_layout(ws: Inputs, colour: bool = False) -> tuple:
             Image.fromarray(rgb, 'RGB').save(mask)
         else:
             Image.fromarray(grey).convert('1').save(mask)
-        masks[case] = (mask, grey > 128)
-    (root / 'PH2_dataset.txt').write_text(
-        '|| Name || Histological Diagnosis || Clinical Diagnosis ||\n' +
-        ''.join(f'|| {case} ||   ||   {n % 3} ||\n' for n, case in enumerate(masks)))
+        masks[f'IMD{number:03d}'] = (mask, grey > 128)
+    write_ph2_table(root, masks)
     return root, masks
 
 

@@ -17,6 +17,8 @@ from mmskin.datasets.conversion.other_layouts import (find_folder_samples,
                                                       read_ph2_table)
 from mmskin.utils import UNKNOWN_CATEGORY_ID, ISICFileError, tight_box
 
+from ...ph2_layout import write_ph2_case, write_ph2_table
+
 
 @pytest.fixture(scope='module')
 def isic2017_train(shared_data):
@@ -200,21 +202,14 @@ def test_ph2_masks_as_distributed_one_bit_and_24_bit_grey(real, tmp_path):
     root = tmp_path / 'PH2Dataset'
     truth = {}
     for number, isic_id in enumerate(ids, start=1):
-        case = f'IMD{number:03d}'
-        folder = root / 'PH2 Dataset images' / case
-        (folder / f'{case}_Dermoscopic_Image').mkdir(parents=True)
-        (folder / f'{case}_lesion').mkdir()
-        Image.open(source / 'images' / f'{isic_id}.jpg').save(
-            folder / f'{case}_Dermoscopic_Image' / f'{case}.bmp')
+        mask_path = write_ph2_case(root, number, source / 'images' / f'{isic_id}.jpg')
         grey = Image.open(source / 'masks' / f'{isic_id}_segmentation.png')
         mask = grey.convert('RGB') if number == 7 else grey.convert('1')
-        mask.save(folder / f'{case}_lesion' / f'{case}_lesion.bmp')
-        with Image.open(folder / f'{case}_lesion' / f'{case}_lesion.bmp') as written:
+        mask.save(mask_path)
+        with Image.open(mask_path) as written:
             assert written.mode == ('RGB' if number == 7 else '1')
-            truth[case] = np.asarray(written.convert('L')) > 128
-    (root / 'PH2_dataset.txt').write_text(
-        '|| Name || Histological Diagnosis || Clinical Diagnosis ||\n' +
-        ''.join(f'|| {case} ||   ||   {n % 3} ||\n' for n, case in enumerate(truth)))
+            truth[f'IMD{number:03d}'] = np.asarray(written.convert('L')) > 128
+    write_ph2_table(root, truth)
     coco = _convert(find_ph2_samples(root), tmp_path / 'ph2.json')
     assert len(coco['images']) == 40 and coco['summary'].skipped == []
     for image, ann in zip(coco['images'], coco['annotations']):
