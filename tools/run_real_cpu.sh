@@ -59,7 +59,7 @@ echo "== 3/6 testing on the calibration part"
 "$py" tools/test.py "$config" "$ckpt" --work-dir "$WORK_DIR/calib" --tta --ci none \
   --cpu-threads "$threads" --isic-out "$WORK_DIR/calib/isic_out" \
   --cfg-options "${data[@]}" test_dataloader.dataset.ann_file="$ann_dir/calib.json" \
-  > "$WORK_DIR/calib_test.log" 2>&1
+  2>&1 | tee "$WORK_DIR/calib_test.log"
 
 echo "== 4/6 operating point ($rule) and calibration on the calibration part"
 "$py" tools/analysis/operating_point.py "$WORK_DIR/calib/isic_out" --rule "$rule" \
@@ -73,13 +73,15 @@ echo "== 5/6 testing on the validation part with the ISIC metrics"
   2>&1 | tee "$WORK_DIR/test.log"
 
 echo "== 6/6 lesion-area baseline on the validation part"
-"$py" tools/analysis/area_baseline.py "$ann_dir/val.json" | tee "$WORK_DIR/area_baseline.log"
+"$py" tools/analysis/area_baseline.py "$ann_dir/val.json" \
+  --run "$WORK_DIR/isic_out/per_image.csv" | tee "$WORK_DIR/area_baseline.log"
 
 echo "== summary"
 echo "split: $(wc -l < "${splits}_train.txt") training, $(wc -l < "${splits}_calib.txt")" \
   "calibration, $(wc -l < "${splits}_val.txt") validation images"
 grep -A14 -E "^ISIC (segmentation|classification)" "$WORK_DIR/test.log"
 grep -A1 "^Lesion-area baseline" "$WORK_DIR/area_baseline.log"
+grep "^Run against the lesion-area baseline" "$WORK_DIR/area_baseline.log"
 echo "checkpoint: $ckpt"
 echo "per-image results and report: $WORK_DIR/isic_out"
 echo "wall time: $(( $(date +%s) - start )) s"

@@ -3,7 +3,7 @@
 # bfloat16 where the CPU has it) spending the hour the float32 recipe needed
 # for 4000 iterations on 5600. It trains on the training part of the
 # calib15 split (configs/isic/splits/isic2017_train_calib15_*.txt: 1445
-# training, 300 calibration and the same 300 validation images as the
+# training, 255 calibration and the same 300 validation images as the
 # 1700 / 300 split), so that the operating point and the calibration are
 # fitted on images it never saw (docs/real_data_cpu.md).
 _base_ = './isic2017_cpu_r18_fast.py'

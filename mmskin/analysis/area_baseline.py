@@ -10,8 +10,12 @@ from typing import Dict, Iterator, Tuple, Union
 import numpy as np
 
 from mmskin.evaluation.functional import classification_summary
+from mmskin.evaluation.lesion_record import read_per_image
+from mmskin.evaluation.statistics import DeLongComparison, delong_test
 from mmskin.utils import (ISIC_CLASSES, UNKNOWN_LABEL, ISICFileError, decode_segmentation,
                           read_lesion_coco)
+
+from .comparison import pair_runs
 
 _MALIGNANT = ISIC_CLASSES.index('malignant')
 
@@ -60,11 +64,52 @@ def lesion_area_fractions(ann_file: Union[str, Path]) -> Tuple[np.ndarray, np.nd
     Raises:
         ISICFileError: as :func:`iter_lesions`.
     """
-    labels, fractions = [], []
+    table = lesion_area_table(ann_file)
+    return table['gt_label'], table['p_malignant']
+
+
+def lesion_area_table(ann_file: Union[str, Path]) -> Dict[str, np.ndarray]:
+    """The lesion-area baseline as the columns of a test run's ``per_image.csv``:
+    ``image_id`` (the image file's stem, as ``tools/test.py`` names it),
+    ``gt_label`` and the area fraction as ``p_malignant``, in image-id order
+    of the COCO file (:func:`iter_lesions`)."""
+    ids, labels, fractions = [], [], []
     for image, label, mask in iter_lesions(ann_file):
+        ids.append(Path(image['file_name']).stem)
         fractions.append(np.count_nonzero(mask) / (image['width'] * image['height']))
         labels.append(label)
-    return np.array(labels), np.array(fractions)
+    return dict(image_id=np.array(ids), gt_label=np.array(labels, dtype=int),
+                p_malignant=np.array(fractions, dtype=float))
+
+
+def run_against_area(ann_file: Union[str, Path],
+                     per_image_csv: Union[str, Path]) -> Tuple[DeLongComparison, int]:
+    """DeLong's test of a test run's ``p_malignant`` against the lesion area
+    on the same images (A: the area, B: the run; ``difference`` = run - area).
+
+    Args:
+        ann_file: the COCO file the run was tested on.
+        per_image_csv: the run's ``per_image.csv`` (``tools/test.py --isic-out``).
+
+    Returns:
+        The comparison and the number of images.
+
+    Raises:
+        ISICFileError: the run scored other images than the COCO file holds,
+            with other labels, or has no ``p_malignant`` on some of them
+            (a model without a benign / malignant head).
+    """
+    area = lesion_area_table(ann_file)
+    run = read_per_image(Path(per_image_csv))
+    area, run = pair_runs(area, run, str(ann_file), str(per_image_csv))
+    missing = ~np.isfinite(run['p_malignant'].astype(float))
+    if missing.any():
+        raise ISICFileError(per_image_csv, f'no p_malignant on {int(missing.sum())} images '
+                            f'(e.g. {run["image_id"][missing][0]}); a model with a benign / '
+                            'malignant head is compared with the lesion area')
+    comparison = delong_test(area['gt_label'], area['p_malignant'],
+                             run['p_malignant'].astype(float))
+    return comparison, int(area['gt_label'].size)
 
 
 def area_baseline_summary(ann_file: Union[str, Path]) -> Dict[str, float]:

@@ -68,5 +68,6 @@ def test_recipe_script_fits_the_operating_point_on_the_calibration_part(shared_d
     assert 'ISIC classification at the operating point' in out
     assert f'at {point["threshold"]:.4f}' in out
     assert 'Lesion-area baseline' in out
+    assert 'Run against the lesion-area baseline on 6 images' in out
     assert '6 training, 6 calibration, 6 validation images' in out
     assert 'wall time:' in out
