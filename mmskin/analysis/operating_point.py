@@ -44,6 +44,17 @@ def rule_help() -> str:
             "sens95); 'youden': the threshold of the largest SE + SP - 1 (Youden's J)")
 
 
+def check_rule(rule: str) -> str:
+    """``rule`` if it names a rule (:func:`rule_help`).
+
+    Raises:
+        ValueError: it does not.
+    """
+    if rule == 'youden' or _SENSITIVITY_RULE.match(rule):
+        return rule
+    raise ValueError(f'unknown rule {rule!r}: {rule_help()}')
+
+
 def choose_threshold(is_malignant: ArrayLike, p_malignant: ArrayLike,
                      rule: str = DEFAULT_RULE) -> float:
     """The threshold a rule picks on a set of lesions.
@@ -63,6 +74,7 @@ def choose_threshold(is_malignant: ArrayLike, p_malignant: ArrayLike,
         ValueError: an unknown rule, both classes not present, or no
             threshold reaching the sensitivity.
     """
+    check_rule(rule)
     y = np.asarray(is_malignant, dtype=bool)
     p = np.asarray(p_malignant, dtype=np.float64)
     if y.all() or not y.any():
@@ -78,9 +90,7 @@ def choose_threshold(is_malignant: ArrayLike, p_malignant: ArrayLike,
         if not reached.size:
             raise ValueError(f'no threshold reaches the sensitivity of rule {rule!r}')
         return float(candidates[reached[0]])
-    if rule == 'youden':
-        return float(candidates[np.argmax(sensitivity + specificity)])
-    raise ValueError(f'unknown rule {rule!r}: {rule_help()}')
+    return float(candidates[np.argmax(sensitivity + specificity)])  # youden
 
 
 def fit_operating_point(per_image: Mapping[str, np.ndarray], rule: str = DEFAULT_RULE,

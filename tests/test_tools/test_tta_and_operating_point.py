@@ -57,6 +57,15 @@ def test_operating_point_tool_names_the_file_it_cannot_use(load_tool, tmp_path, 
     assert not (run / 'operating_point.json').exists()
 
 
+def test_operating_point_tool_refuses_an_unknown_rule_first(load_tool, tmp_path, capsys):
+    tool = load_tool('tools/analysis/operating_point.py')
+    with pytest.raises(SystemExit) as exit_info:
+        tool.main([str(tmp_path / 'no_such_run'), '--rule', 'sens900'])
+    assert exit_info.value.code == 2
+    assert "unknown rule 'sens900'" in capsys.readouterr().err
+    assert tool.parse_args([str(tmp_path), '--rule', 'sens95']).rule == 'sens95'
+
+
 def test_infer_labels_with_the_threshold_and_tta(load_tool, model_files, mixed_folder, tmp_path,
                                                  capsys):
     tool = load_tool('tools/infer.py')

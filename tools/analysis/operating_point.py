@@ -18,7 +18,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from mmskin.analysis.operating_point import (DEFAULT_RULE, OPERATING_POINT_NAME,
+from mmskin.analysis.operating_point import (DEFAULT_RULE, OPERATING_POINT_NAME, check_rule,
                                              fit_operating_point, rule_help,
                                              write_operating_point)
 from mmskin.evaluation import read_per_image
@@ -26,12 +26,20 @@ from mmskin.evaluation.calibration import CALIBRATION_METHODS
 from mmskin.utils import ISICFileError
 
 
+def rule_arg(text: str) -> str:
+    """``--rule``: a rule :func:`check_rule` knows."""
+    try:
+        return check_rule(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description='Operating point and calibration of p_malignant from a calibration run')
     parser.add_argument('run_dir', help='the --isic-out folder of tools/test.py on the '
                         'calibration part (its per_image.csv is read)')
-    parser.add_argument('--rule', default=DEFAULT_RULE,
+    parser.add_argument('--rule', default=DEFAULT_RULE, type=rule_arg,
                         help=f'{rule_help()} (default %(default)s)')
     parser.add_argument('--calibration', choices=CALIBRATION_METHODS, default='platt',
                         help='calibration of p_malignant (default %(default)s)')
