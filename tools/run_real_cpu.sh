@@ -37,6 +37,22 @@ rule=${RULE:-sens90}
 ann_dir=$WORK_DIR/annotations
 start=$(date +%s)
 
+# what the run needs, checked before it trains for an hour
+[[ $seed =~ ^[0-9]+$ ]] || { echo "error: SEED=$seed: not a non-negative integer" >&2; exit 2; }
+"$py" -c 'import sys
+from mmskin.analysis.operating_point import check_rule
+try:
+    check_rule(sys.argv[1])
+except ValueError as error:
+    sys.exit(f"error: RULE={sys.argv[1]}: {error}")' "$rule" || exit 2
+for part in train calib val; do
+  if [ ! -f "${splits}_$part.txt" ]; then
+    echo "error: ${splits}_$part.txt: no such file (SPLIT=$splits needs _train, _calib" \
+      "and _val files of image ids)" >&2
+    exit 2
+  fi
+done
+
 echo "== 1/6 converting the split $splits of $ISIC_DIR"
 for part in train calib val; do
   # file names relative to ISIC_DIR (--root), the data prefix below

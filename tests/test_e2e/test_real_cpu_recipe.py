@@ -71,3 +71,21 @@ def test_recipe_script_fits_the_operating_point_on_the_calibration_part(shared_d
     assert 'Run against the lesion-area baseline on 6 images' in out
     assert '6 training, 6 calibration, 6 validation images' in out
     assert 'wall time:' in out
+
+
+@pytest.mark.parametrize('setting, message', [
+    (dict(SEED='1e3'), 'error: SEED=1e3: not a non-negative integer'),
+    (dict(RULE='sens900'), "error: RULE=sens900: unknown rule 'sens900'"),
+    (dict(SPLIT='configs/isic/splits/isic2017_train'),
+     'error: configs/isic/splits/isic2017_train_calib.txt: no such file'),
+])
+def test_recipe_script_refuses_bad_settings_before_it_writes(setting, message, tmp_path):
+    work_dir = tmp_path / 'run'
+    env = _stamped_env()
+    env.update(WORK_DIR=str(work_dir), **setting)
+    done = subprocess.run(['bash', str(REPO / 'tools/run_real_cpu.sh')], cwd=REPO, env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 2, done.stdout[-2000:] + done.stderr[-2000:]
+    assert message in done.stderr
+    assert 'Traceback' not in done.stderr
+    assert not work_dir.exists()
