@@ -1,91 +1,149 @@
-"""tools/run_real_cpu.sh end to end on a few real ISIC 2017 images."""
+"""The real-data CPU recipe (configs/isic/isic2017_cpu_r18.py) trains on real
+ISIC 2017 dermoscopy images: a handful arranged in an archive layout,
+converted by the ISIC converter, two iterations through mmengine's Runner."""
 import csv
-import json
-import os
-import subprocess
-import sys
+import math
+import shutil
 from pathlib import Path
 
 import pytest
+import torch
+from mmengine.config import Config
+from mmengine.hooks import Hook
+from mmengine.runner import Runner
+
+from mmskin.datasets import convert_to_coco, find_archive_samples
+from mmskin.utils import ISIC_CLASSES, read_label_csv
 
 REPO = Path(__file__).resolve().parents[2]
+CONFIG = REPO / 'configs' / 'isic' / 'isic2017_cpu_r18.py'
+FAST_CONFIG = REPO / 'configs' / 'isic' / 'isic2017_cpu_r18_fast.py'
+HOUR_CONFIG = REPO / 'configs' / 'isic' / 'isic2017_cpu_r18_hour.py'
+ITERS = 2
+NUM_BENIGN, NUM_MELANOMA = 3, 1
 
 
-def _stamped_env() -> dict:
-    """The environment under which tools/setup_env.sh finds this venv complete
-    (its stamp: TORCH_SPEC|MMCV_WHEEL|...), so the script installs nothing."""
-    venv = Path(sys.prefix)
-    stamp = venv / '.mmskin-installed'
-    if not stamp.is_file():
-        pytest.fail(f'{stamp}: missing; this venv was not made by tools/setup_env.sh')
-    torch_spec, wheel, _ = stamp.read_text().strip().split('|', 2)
-    env = dict(os.environ, VENV=str(venv), TORCH_SPEC=torch_spec)
-    env.pop('MMCV_WHEEL', None)
-    if wheel != 'source':
-        env['MMCV_WHEEL'] = wheel
-    return env
+class _LossRecorder(Hook):
+
+    def __init__(self):
+        self.losses = []
+
+    def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None):
+        self.losses.append({k: float(v) for k, v in outputs.items()})
 
 
-@pytest.mark.slow
-def test_recipe_script_fits_the_operating_point_on_the_calibration_part(shared_data, tmp_path):
-    isic_dir = shared_data / 'isic2017_train'
-    with open(isic_dir / 'labels.csv', newline='') as f:
-        rows = list(csv.DictReader(f))
-    malignant = [r['image_id'] for r in rows if float(r['melanoma']) == 1.0][:6]
-    benign = [r['image_id'] for r in rows if float(r['melanoma']) == 0.0][:12]
-    parts = {'train': malignant[:2] + benign[:4], 'calib': malignant[2:4] + benign[4:8],
-             'val': malignant[4:6] + benign[8:12]}
-    prefix = tmp_path / 'split'
-    for part, ids in parts.items():
-        (tmp_path / f'split_{part}.txt').write_text('\n'.join(ids) + '\n')
-    config = tmp_path / 'two_iters.py'
-    config.write_text(f"_base_ = '{REPO}/configs/isic/isic2017_cpu_r18_hour.py'\n"
-                      'train_cfg = dict(max_iters=2)\n'
-                      'train_dataloader = dict(batch_size=2, num_workers=0,'
-                      ' persistent_workers=False)\n')
-    work_dir = tmp_path / 'run'
-    env = _stamped_env()
-    env.update(ISIC_DIR=str(isic_dir), WORK_DIR=str(work_dir), CONFIG=str(config),
-               SPLIT=str(prefix), SEED='3', OMP_NUM_THREADS='1')
-    done = subprocess.run(['bash', str(REPO / 'tools/run_real_cpu.sh')], cwd=REPO, env=env,
-                          capture_output=True, text=True, timeout=900)
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-
-    # the seed reached the training run (its log; the test runs dump the config again)
-    train_log = sorted(work_dir.glob('*/*.log'))[0].read_text()
-    assert 'randomness = dict(seed=3)' in train_log
-    # operating point fitted on the calibration images only
-    point = json.loads((work_dir / 'operating_point.json').read_text())
-    assert point['n'] == len(parts['calib'])
-    assert point['n_malignant'] == 2
-    with open(work_dir / 'calib/isic_out/per_image.csv', newline='') as f:
-        assert sorted(r['image_id'] for r in csv.DictReader(f)) == sorted(parts['calib'])
-    # validation scored with test-time flips, at 0.5 and at the point
-    with open(work_dir / 'isic_out/per_image.csv', newline='') as f:
-        assert sorted(r['image_id'] for r in csv.DictReader(f)) == sorted(parts['val'])
-    assert (work_dir / 'isic_out/report.html').is_file()
-    out = done.stdout
-    assert 'ISIC classification at the operating point' in out
-    assert f'at {point["threshold"]:.4f}' in out
-    assert 'Lesion-area baseline' in out
-    assert 'Run against the lesion-area baseline on 6 images' in out
-    assert '6 training, 6 calibration, 6 validation images' in out
-    assert 'wall time:' in out
+@pytest.fixture(scope='module')
+def isic2017_train(shared_data):
+    return shared_data / 'isic2017_train'
 
 
-@pytest.mark.parametrize('setting, message', [
-    (dict(SEED='1e3'), 'error: SEED=1e3: not a non-negative integer'),
-    (dict(RULE='sens900'), "error: RULE=sens900: unknown rule 'sens900'"),
-    (dict(SPLIT='configs/isic/splits/isic2017_train'),
-     'error: configs/isic/splits/isic2017_train_calib.txt: no such file'),
-])
-def test_recipe_script_refuses_bad_settings_before_it_writes(setting, message, tmp_path):
-    work_dir = tmp_path / 'run'
-    env = _stamped_env()
-    env.update(WORK_DIR=str(work_dir), **setting)
-    done = subprocess.run(['bash', str(REPO / 'tools/run_real_cpu.sh')], cwd=REPO, env=env,
-                          capture_output=True, text=True, timeout=300)
-    assert done.returncode == 2, done.stdout[-2000:] + done.stderr[-2000:]
-    assert message in done.stderr
-    assert 'Traceback' not in done.stderr
-    assert not work_dir.exists()
+def _pick(labels_csv: Path) -> dict:
+    """The first NUM_BENIGN benign and NUM_MELANOMA melanoma ids of a labels CSV."""
+    labels = read_label_csv(labels_csv).check()
+    picked = {}
+    for label, count in ((0, NUM_BENIGN), (1, NUM_MELANOMA)):
+        ids = [i for i in sorted(labels) if labels[i] == label][:count]
+        picked.update((i, ISIC_CLASSES[label]) for i in ids)
+    return picked
+
+
+@pytest.fixture(scope='module')
+def real_handful(isic2017_train, tmp_path_factory) -> Path:
+    """Four real images with their masks and labels, in an ISIC archive
+    layout (images/, masks/, metadata.csv) converted to annotations/train.json."""
+    root = tmp_path_factory.mktemp('real_isic')
+    (root / 'images').mkdir()
+    (root / 'masks').mkdir()
+    labels = _pick(isic2017_train / 'labels.csv')
+    for isic_id in labels:
+        shutil.copy(isic2017_train / 'images' / f'{isic_id}.jpg', root / 'images')
+        shutil.copy(isic2017_train / 'masks' / f'{isic_id}_segmentation.png', root / 'masks')
+    with open(root / 'metadata.csv', 'w', newline='') as f:
+        writer = csv.writer(f)
+        writer.writerow(['isic_id', 'benign_malignant'])
+        writer.writerows(sorted(labels.items()))
+    convert_to_coco(find_archive_samples(root, 'images', 'masks', 'metadata.csv'),
+                    root / 'annotations' / 'train.json', progress=False)
+    return root
+
+
+def _train(cfg: Config, real_handful: Path, tmp_path: Path) -> Runner:
+    """Train ``cfg`` ITERS iterations on the real handful; check its losses
+    and checkpoint."""
+    cfg.work_dir = str(tmp_path / 'run')
+    loader = cfg.train_dataloader
+    loader.update(num_workers=0, persistent_workers=False)
+    loader.dataset.update(ann_file=str(real_handful / 'annotations' / 'train.json'),
+                          data_prefix=dict(img=str(real_handful) + '/'))
+    cfg.train_cfg.max_iters = ITERS
+    cfg.default_hooks.checkpoint.interval = ITERS
+    cfg.default_hooks.logger.interval = 1
+    cfg.log_level = 'WARNING'
+    recorder = _LossRecorder()
+    runner = Runner.from_cfg(cfg)
+    runner.register_hook(recorder)
+    runner.train()
+
+    assert len(runner.train_dataloader.dataset) == NUM_BENIGN + NUM_MELANOMA
+    assert len(recorder.losses) == ITERS
+    for step in recorder.losses:
+        assert {'loss_rpn_cls', 'loss_rpn_bbox', 'loss_cls', 'loss_bbox', 'loss_mask'} <= set(step)
+        assert all(math.isfinite(v) for v in step.values()), step
+    assert (tmp_path / 'run' / f'iter_{ITERS}.pth').is_file()
+    assert (tmp_path / 'run' / 'last_checkpoint').read_text().strip().endswith(f'iter_{ITERS}.pth')
+    return runner
+
+
+def test_recipe_trains_on_real_images(real_handful, tmp_path):
+    cfg = Config.fromfile(str(CONFIG))
+    runner = _train(cfg, real_handful, tmp_path)
+    # the trained model gives one lesion per real image, at the image's size
+    runner.model.eval()
+    batch = next(iter(runner.train_dataloader))
+    with torch.no_grad():
+        samples = runner.model.test_step(batch)
+    for sample in samples:
+        lesion = sample.pred_lesion
+        assert tuple(lesion.mask.shape) == tuple(sample.ori_shape)
+        assert 0.0 <= lesion.p_malignant <= 1.0
+
+
+def _flat(node, prefix: str = '') -> dict:
+    if not isinstance(node, dict):
+        return {prefix: node}
+    flat = {}
+    for key, value in node.items():
+        flat.update(_flat(value, f'{prefix}.{key}' if prefix else key))
+    return flat
+
+
+def test_fast_leaf_changes_only_how_an_iteration_computes():
+    recipe = _flat(Config.fromfile(str(CONFIG)).to_dict())
+    fast = _flat(Config.fromfile(str(FAST_CONFIG)).to_dict())
+    changed = {key for key in recipe.keys() | fast.keys() if recipe.get(key) != fast.get(key)}
+    # data, optimizer, schedule and losses stay the recipe's
+    assert changed == {
+        'model.train_feature_dtype',
+        'model.roi_head.bbox_roi_extractor.roi_layer.sampling_ratio',
+        'model.roi_head.mask_roi_extractor.roi_layer.sampling_ratio',
+        'model.train_cfg.rpn_proposal.nms_pre',
+        'model.train_cfg.rpn_proposal.max_per_img',
+        'model.train_cfg.rcnn.sampler.num',
+        'optim_wrapper.optimizer.fused',
+    }
+    assert fast['model.train_feature_dtype'] == 'auto'
+
+
+def test_fast_leaf_trains_on_real_images(real_handful, tmp_path):
+    runner = _train(Config.fromfile(str(FAST_CONFIG)), real_handful, tmp_path)
+    assert runner.optim_wrapper.optimizer.defaults['fused'] is True
+
+
+def test_hour_leaf_is_the_fast_leaf_for_longer():
+    fast = _flat(Config.fromfile(str(FAST_CONFIG)).to_dict())
+    hour = _flat(Config.fromfile(str(HOUR_CONFIG)).to_dict())
+    changed = {key for key in fast.keys() | hour.keys() if fast.get(key) != hour.get(key)}
+    # the same model, data, optimizer and losses; only the length and the checkpoints
+    assert changed == {'train_cfg.max_iters', 'default_hooks.checkpoint.interval',
+                       'default_hooks.checkpoint.max_keep_ckpts'}
+    assert hour['train_cfg.max_iters'] == 5600
