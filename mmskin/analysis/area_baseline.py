@@ -102,13 +102,13 @@ def run_against_area(ann_file: Union[str, Path],
     area = lesion_area_table(ann_file)
     run = read_per_image(Path(per_image_csv))
     area, run = pair_runs(area, run, str(ann_file), str(per_image_csv))
-    missing = ~np.isfinite(run['p_malignant'].astype(float))
+    p_run = run['p_malignant'].astype(float)
+    missing = ~np.isfinite(p_run)
     if missing.any():
         raise ISICFileError(per_image_csv, f'no p_malignant on {int(missing.sum())} images '
                             f'(e.g. {run["image_id"][missing][0]}); a model with a benign / '
                             'malignant head is compared with the lesion area')
-    comparison = delong_test(area['gt_label'], area['p_malignant'],
-                             run['p_malignant'].astype(float))
+    comparison = delong_test(area['gt_label'], area['p_malignant'], p_run)
     return comparison, int(area['gt_label'].size)
 
 
