@@ -1,7 +1,8 @@
 # The real-data CPU recipe with colour constancy: Shades of Gray (Minkowski
 # norm p = 6; Finlayson and Trezzi 2004; for dermoscopy Barata et al., IEEE
-# JBHI 2015) on every photo right after loading, in training and testing.
-_base_ = './isic2017_cpu_r18.py'
+# JBHI 2015) on every photo right after loading, in training and testing
+# (and so in each test-time view and in tools/infer.py).
+_base_ = './isic2017_cpu_r18_hour.py'
 
 color_constancy = dict(type='ShadesOfGray', power=6)
 train_pipeline = [

@@ -12,6 +12,7 @@ from mmengine.config import Config
 from mmengine.hooks import Hook
 from mmengine.runner import Runner
 
+from mmskin.apis import load_config, tta_pipeline_of
 from mmskin.datasets import convert_to_coco, find_archive_samples
 from mmskin.utils import ISIC_CLASSES, read_label_csv
 
@@ -19,6 +20,7 @@ REPO = Path(__file__).resolve().parents[2]
 CONFIG = REPO / 'configs' / 'isic' / 'isic2017_cpu_r18.py'
 FAST_CONFIG = REPO / 'configs' / 'isic' / 'isic2017_cpu_r18_fast.py'
 HOUR_CONFIG = REPO / 'configs' / 'isic' / 'isic2017_cpu_r18_hour.py'
+SOG_CONFIG = REPO / 'configs' / 'isic' / 'isic2017_cpu_r18_sog.py'
 ITERS = 2
 NUM_BENIGN, NUM_MELANOMA = 3, 1
 
@@ -147,3 +149,20 @@ def test_hour_leaf_is_the_fast_leaf_for_longer():
     assert changed == {'train_cfg.max_iters', 'default_hooks.checkpoint.interval',
                        'default_hooks.checkpoint.max_keep_ckpts'}
     assert hour['train_cfg.max_iters'] == 5600
+
+
+def test_colour_constancy_leaf_is_the_recipe_with_shades_of_gray():
+    hour = _flat(Config.fromfile(str(HOUR_CONFIG)).to_dict())
+    sog = _flat(Config.fromfile(str(SOG_CONFIG)).to_dict())
+    changed = {key for key in hour.keys() | sog.keys() if hour.get(key) != sog.get(key)}
+    pipelines = {'train_pipeline', 'test_pipeline', 'train_dataloader.dataset.pipeline',
+                 'test_dataloader.dataset.pipeline'}
+    assert changed == pipelines | {'color_constancy.type', 'color_constancy.power'}
+    for key in sorted(pipelines):
+        steps = [step['type'] for step in sog[key]]
+        # right after loading, in training and testing; nothing else changes
+        assert steps[:2] == ['LoadImageFromFile', 'ShadesOfGray'], key
+        assert sog[key][1]['power'] == 6
+        assert sog[key][:1] + sog[key][2:] == hour[key], key
+    tta = [step['type'] for step in tta_pipeline_of(load_config(str(SOG_CONFIG)))]
+    assert tta[:2] == ['LoadImageFromFile', 'ShadesOfGray']
