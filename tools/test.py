@@ -33,7 +33,7 @@ from mmskin.apis import (ConfigError, StagedOutputFolder, add_common_args, add_i
                          apply_cpu_threads, apply_tta, enable_instance_masks, interval_resamples,
                          lesion_cam_of, load_config, nonnegative_float, one_line_errors,
                          parse_tool_args, set_isic_intervals, set_isic_out_dir, staging_dir)
-from mmskin.engine import LesionRunner, init_cpu_distributed
+from mmskin.engine import LesionTestRunner, init_cpu_distributed
 from mmskin.evaluation.metrics import AtomicDumpDetResults
 from mmskin.utils import (check_output_file, check_output_folder, check_writable_dir,
                           trust_checkpoint)
@@ -156,7 +156,7 @@ def main():
             raise ConfigError(str(err)) from None
         if args.show or args.show_dir:
             cfg = trigger_visualization_hook(cfg, args)
-        runner = LesionRunner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
+        runner = LesionTestRunner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
         saliency = None
         if args.cam:
             # The model the run loads its checkpoint into.

@@ -62,7 +62,16 @@ def tta_pipeline_of(cfg: Config) -> List[dict]:
 
 def apply_tta(cfg: Config) -> None:
     """Wrap ``cfg.model`` in the config's ``tta_model`` (default
-    :data:`DEFAULT_TTA_MODEL`) and test with :func:`tta_pipeline_of`."""
+    :data:`DEFAULT_TTA_MODEL`) and test with :func:`tta_pipeline_of`.
+
+    Raises:
+        ConfigError: the model already is such a wrapper (a config dumped by
+            a test with ``--tta``), or see :func:`tta_pipeline_from_test`.
+    """
+    if 'module' in cfg.model:
+        raise ConfigError(f'{cfg.filename}: its model is already a test-time augmentation '
+                          f'wrapper ({cfg.model.get("type")}); --tta wraps the detector: give '
+                          'the config the checkpoint was trained with')
     pipeline = tta_pipeline_of(cfg)
     cfg.model = ConfigDict(**(cfg.get('tta_model') or DEFAULT_TTA_MODEL), module=cfg.model)
     dataset = cfg.test_dataloader.dataset

@@ -9,12 +9,13 @@ from .hooks import (AtomicCheckpointHook, CheckpointWriteError, FiniteLossHook,
                     ThreePhaseTrainingHook)
 from .hooks.three_phase_hook import phase_begins
 from .resume import find_resume_checkpoint, is_complete_checkpoint
-from .runner import LesionRunner  # registers it
+from .runner import LesionRunner, LesionTestRunner  # registers them
 from .schedulers import RelativeMultiStepLR, fraction_milestones
 
 __all__ = [
     'AtomicCheckpointHook', 'CheckpointWriteError', 'FiniteLossHook', 'IterationSeedHook',
     'NonFiniteLossError', 'NonFiniteWeightsError', 'RelativeMultiStepLR',
     'ThreePhaseTrainingHook', 'find_resume_checkpoint', 'fraction_milestones',
-    'init_cpu_distributed', 'is_complete_checkpoint', 'phase_begins', 'LesionRunner'
+    'init_cpu_distributed', 'is_complete_checkpoint', 'phase_begins', 'LesionRunner',
+    'LesionTestRunner'
 ]

@@ -1,8 +1,10 @@
 """mmengine's Runner with mmskin's checkpoint rules, for the tools."""
+import os
 from typing import Callable, Sequence, Union
 
 import torch.nn as nn
 from mmdet.registry import RUNNERS
+from mmengine.dist import master_only
 from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
 
@@ -55,3 +57,20 @@ class LesionRunner(Runner):
         self._has_loaded = True
         self.logger.info(f'Load checkpoint from {filename}')
         return checkpoint
+
+
+@RUNNERS.register_module()
+class LesionTestRunner(LesionRunner):
+    """The runner of ``tools/test.py``: :class:`LesionRunner` whose config
+    dump goes into the run's own log folder, ``WORK_DIR/<timestamp>/``.
+
+    mmengine's runner writes it to ``WORK_DIR/<config name>``, where training
+    keeps the config that made the checkpoints: a test in the training's work
+    directory (with ``--tta`` its model is the test-time wrapper, its data the
+    test set) would replace that file.
+    """
+
+    @master_only
+    def dump_config(self) -> None:
+        name = os.path.basename(self.cfg.filename) if self.cfg.filename else 'config.py'
+        self.cfg.dump(os.path.join(self.log_dir, name))

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from mmengine.config import Config
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -51,9 +52,14 @@ def test_recipe_script_fits_the_operating_point_on_the_calibration_part(shared_d
                           capture_output=True, text=True, timeout=900)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
 
-    # the seed reached the training run (its log; the test runs dump the config again)
+    # the seed reached the training run (its log and its config dump)
     train_log = sorted(work_dir.glob('*/*.log'))[0].read_text()
     assert 'randomness = dict(seed=3)' in train_log
+    # the tests in the same work dir (with flips) left the training's config as it was
+    trained = Config.fromfile(str(work_dir / 'two_iters.py'))
+    assert trained.randomness.seed == 3
+    assert trained.model.type == 'SkinLesionMaskRCNN'
+    assert trained.get('load_from') is None
     # operating point fitted on the calibration images only
     point = json.loads((work_dir / 'operating_point.json').read_text())
     assert point['n'] == len(parts['calib'])

@@ -104,3 +104,16 @@ def test_test_tool_with_tta_reports_the_operating_point(model_files, tmp_path):
          str(model_files.checkpoint), '--tta', '--out', str(tmp_path / 'raw.pkl')],
         capture_output=True, text=True, timeout=300, cwd=REPO)
     assert refused.returncode == 1 and 'error: --tta merges' in refused.stderr
+
+    # the test's config went beside its log, not over a config in the work dir;
+    # given to --tta again, its wrapped model is refused in one line
+    dumped, = (tmp_path / 'work').glob(f'*/{model_files.config.name}')
+    assert not (tmp_path / 'work' / model_files.config.name).exists()
+    rewrapped = subprocess.run(
+        [sys.executable, str(REPO / 'tools/test.py'), str(dumped), str(model_files.checkpoint),
+         '--work-dir', str(tmp_path / 'work2'), '--tta'],
+        capture_output=True, text=True, timeout=300, cwd=REPO)
+    assert rewrapped.returncode == 1, rewrapped.stderr[-2000:]
+    assert f'error: {dumped}: its model is already a test-time augmentation wrapper' \
+        in rewrapped.stderr
+    assert 'Traceback' not in rewrapped.stderr
