@@ -14,7 +14,8 @@ from mmskin.utils.checkpoint_fit import REVISE_KEYS
 
 @RUNNERS.register_module()
 class LesionRunner(Runner):
-    """The runner of ``tools/train.py`` and ``tools/test.py``.
+    """The runner of ``tools/train.py`` (and of ``tools/test.py``, as
+    :class:`LesionTestRunner`).
 
     * While it trains, validates or tests, checkpoints load through mmskin's
       loaders (:func:`~mmskin.utils.checkpoint_loaders`: ``weights_only``
