@@ -119,10 +119,16 @@ def _flat(node, prefix: str = '') -> dict:
     return flat
 
 
+def _changed(config_a: Path, config_b: Path) -> tuple:
+    """The flattened keys whose values differ between two configs, and both
+    flattened configs."""
+    a = _flat(Config.fromfile(str(config_a)).to_dict())
+    b = _flat(Config.fromfile(str(config_b)).to_dict())
+    return {key for key in a.keys() | b.keys() if a.get(key) != b.get(key)}, a, b
+
+
 def test_fast_leaf_changes_only_how_an_iteration_computes():
-    recipe = _flat(Config.fromfile(str(CONFIG)).to_dict())
-    fast = _flat(Config.fromfile(str(FAST_CONFIG)).to_dict())
-    changed = {key for key in recipe.keys() | fast.keys() if recipe.get(key) != fast.get(key)}
+    changed, _, fast = _changed(CONFIG, FAST_CONFIG)
     # data, optimizer, schedule and losses stay the recipe's
     assert changed == {
         'model.train_feature_dtype',
@@ -142,9 +148,7 @@ def test_fast_leaf_trains_on_real_images(real_handful, tmp_path):
 
 
 def test_hour_leaf_is_the_fast_leaf_for_longer():
-    fast = _flat(Config.fromfile(str(FAST_CONFIG)).to_dict())
-    hour = _flat(Config.fromfile(str(HOUR_CONFIG)).to_dict())
-    changed = {key for key in fast.keys() | hour.keys() if fast.get(key) != hour.get(key)}
+    changed, _, hour = _changed(FAST_CONFIG, HOUR_CONFIG)
     # the same model, data, optimizer and losses; only the length and the checkpoints
     assert changed == {'train_cfg.max_iters', 'default_hooks.checkpoint.interval',
                        'default_hooks.checkpoint.max_keep_ckpts'}
@@ -152,9 +156,7 @@ def test_hour_leaf_is_the_fast_leaf_for_longer():
 
 
 def test_colour_constancy_leaf_is_the_recipe_with_shades_of_gray():
-    hour = _flat(Config.fromfile(str(HOUR_CONFIG)).to_dict())
-    sog = _flat(Config.fromfile(str(SOG_CONFIG)).to_dict())
-    changed = {key for key in hour.keys() | sog.keys() if hour.get(key) != sog.get(key)}
+    changed, hour, sog = _changed(HOUR_CONFIG, SOG_CONFIG)
     pipelines = {'train_pipeline', 'test_pipeline', 'train_dataloader.dataset.pipeline',
                  'test_dataloader.dataset.pipeline'}
     assert changed == pipelines | {'color_constancy.type', 'color_constancy.power'}
