@@ -3,8 +3,9 @@
 # Pre-training", ICCV 2019): batches of 4 images give BatchNorm noisy
 # statistics, GroupNorm's do not depend on the batch. GN in the backbone, the
 # neck and the heads (4 shared convs + 1 FC in the box head), no weight decay
-# on the norm parameters; the recipe's schedule and its length.
-_base_ = './isic2017_cpu_r18.py'
+# on the norm parameters. The fast leaf, as the recipe
+# (isic2017_cpu_r18_hour.py) is, at most three configs deep.
+_base_ = './isic2017_cpu_r18_fast.py'
 
 norm_cfg = dict(type='GN', num_groups=32, requires_grad=True)
 model = dict(
@@ -17,3 +18,6 @@ model = dict(
                        conv_out_channels=_base_.channels, norm_cfg=norm_cfg),
         mask_head=dict(norm_cfg=norm_cfg)))
 optim_wrapper = dict(paramwise_cfg=dict(norm_decay_mult=0.))
+# The recipe's length (isic2017_cpu_r18_hour.py).
+train_cfg = dict(max_iters=5600)
+default_hooks = dict(checkpoint=dict(interval=700, max_keep_ckpts=8))

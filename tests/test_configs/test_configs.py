@@ -257,7 +257,7 @@ def phase_starts(hook: ThreePhaseTrainingHook, max_iters: int) -> List[int]:
     (DEMO, None, None, [240]),
     (RECIPE, None, None, [3200]),
     (RECIPE, 1000, None, [800]),
-    (GN, None, None, [3200]),
+    (GN, None, None, [4480]),
 ])
 def test_phases_and_lr_steps_follow_the_run_length(
         config, max_iters, phases, milestones, make_cpu_cfg, tiny_coco, tmp_path):

@@ -21,6 +21,7 @@ CONFIG = REPO / 'configs' / 'isic' / 'isic2017_cpu_r18.py'
 FAST_CONFIG = REPO / 'configs' / 'isic' / 'isic2017_cpu_r18_fast.py'
 HOUR_CONFIG = REPO / 'configs' / 'isic' / 'isic2017_cpu_r18_hour.py'
 SOG_CONFIG = REPO / 'configs' / 'isic' / 'isic2017_cpu_r18_sog.py'
+GN_CONFIG = REPO / 'configs' / 'isic' / 'isic2017_cpu_r18_gn.py'
 ITERS = 2
 NUM_BENIGN, NUM_MELANOMA = 3, 1
 
@@ -168,3 +169,21 @@ def test_colour_constancy_leaf_is_the_recipe_with_shades_of_gray():
         assert sog[key][:1] + sog[key][2:] == hour[key], key
     tta = [step['type'] for step in tta_pipeline_of(load_config(str(SOG_CONFIG)))]
     assert tta[:2] == ['LoadImageFromFile', 'ShadesOfGray']
+
+
+def test_groupnorm_leaf_is_the_recipe_with_group_norm():
+    changed, hour, gn = _changed(HOUR_CONFIG, GN_CONFIG)
+    norm_cfgs = [f'{part}.norm_cfg' for part in (
+        'model.backbone', 'model.neck', 'model.roi_head.bbox_head',
+        'model.roi_head.mask_head')]
+    # GroupNorm everywhere a norm is, the scratch box head, no decay on
+    # norms; the data, optimizer, length and losses stay the recipe's
+    assert {key.rsplit('.', 1)[0] for key in changed if '.norm_cfg.' in key} == set(norm_cfgs)
+    assert {key for key in changed if '.norm_cfg.' not in key} == {
+        'model.backbone.zero_init_residual', 'model.roi_head.bbox_head.conv_out_channels',
+        'model.roi_head.bbox_head.num_shared_convs', 'model.roi_head.bbox_head.num_shared_fcs',
+        'optim_wrapper.paramwise_cfg.norm_decay_mult', 'norm_cfg.type', 'norm_cfg.num_groups',
+        'norm_cfg.requires_grad'}
+    for key in norm_cfgs:
+        assert (gn[f'{key}.type'], gn[f'{key}.num_groups']) == ('GN', 32), key
+    assert hour['model.backbone.norm_cfg.type'] == 'BN'
