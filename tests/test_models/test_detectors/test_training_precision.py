@@ -117,3 +117,83 @@ def test_inference_stays_float32(tiny_setup):
     with torch.no_grad():
         for ours, theirs in zip(model.extract_feat(inputs), plain.extract_feat(inputs)):
             assert torch.equal(ours, theirs)
+
+
+def _conv_output_dtypes(model, names):
+    """The output dtype of every convolution inside the named heads, per
+    head, recorded by forward hooks."""
+    seen = {name: set() for name in names}
+    for name in names:
+        for module in model.get_submodule(name).modules():
+            if isinstance(module, (torch.nn.Conv2d, torch.nn.ConvTranspose2d)):
+                module.register_forward_hook(
+                    lambda mod, args, out, name=name: seen[name].add(out.dtype))
+    return seen
+
+
+def test_bfloat16_heads_compute_in_bfloat16_and_answer_in_float32(tiny_setup):
+    heads = ('rpn_head', 'roi_head.mask_head')
+    reference, reference_grads, plain = _losses(tiny_setup, train_feature_dtype='bfloat16')
+    cfg = dict(train_feature_dtype='bfloat16', train_bf16_heads=['rpn_head', 'mask_head'])
+    model_cfg = copy.deepcopy(tiny_setup[0].model)
+    model_cfg.update(cfg)
+    model = MODELS.build(model_cfg)
+    seen = _conv_output_dtypes(model, heads)
+    answers = []
+    for name in heads:
+        model.get_submodule(name).register_forward_hook(
+            lambda mod, args, out: answers.append(out))
+    model.load_state_dict(tiny_setup[1])
+    model.train()
+    torch.manual_seed(1)
+    data = model.data_preprocessor(copy.deepcopy(tiny_setup[2]), True)
+    log_vars = model.parse_losses(model(**data, mode='loss'))[1]
+    assert seen == {name: {torch.bfloat16} for name in heads}
+    # what mmdet reads of the heads (hooks run in order: the cast first)
+    tensors = [t for answer in answers for t in (
+        [answer] if torch.is_tensor(answer) else [x for level in answer for x in level])]
+    assert tensors and {t.dtype for t in tensors} == {torch.float32}
+    assert not torch.is_autocast_enabled('cpu')
+    for key, value in reference.items():
+        assert math.isfinite(float(log_vars[key])), key
+    assert float(log_vars['loss']) == pytest.approx(reference['loss'], rel=0.05)
+
+    # evaluated, every head is float32 and answers as the plain model does
+    model.eval()
+    plain.eval()
+    seen = _conv_output_dtypes(model, heads)
+    inputs = plain.data_preprocessor(copy.deepcopy(tiny_setup[2]), False)['inputs']
+    with torch.no_grad():
+        features = plain.extract_feat(inputs)
+        ours, theirs = model.rpn_head(features), plain.rpn_head(features)
+    assert seen == {'rpn_head': {torch.float32}, 'roi_head.mask_head': set()}
+    for level_ours, level_theirs in zip(ours[0] + ours[1], theirs[0] + theirs[1]):
+        assert torch.equal(level_ours, level_theirs)
+
+
+def test_bfloat16_heads_leave_autocast_when_the_forward_raises(tiny_setup):
+    model_cfg = copy.deepcopy(tiny_setup[0].model)
+    model_cfg.update(train_feature_dtype='bfloat16', train_bf16_heads=['mask_head'])
+    model = MODELS.build(model_cfg).train()
+    with pytest.raises(RuntimeError):
+        model.roi_head.mask_head(torch.zeros(2, 5, 14, 14))  # wrong channel count
+    assert not torch.is_autocast_enabled('cpu')
+    # a deep copy (as mmengine's EMA makes) keeps the behaviour
+    copied = copy.deepcopy(model)
+    channels = copied.roi_head.mask_head.convs[0].conv.in_channels
+    assert copied.roi_head.mask_head(torch.zeros(2, channels, 14, 14)).dtype == torch.float32
+    seen = _conv_output_dtypes(copied, ['roi_head.mask_head'])
+    copied.roi_head.mask_head(torch.zeros(2, channels, 14, 14))
+    assert seen == {'roi_head.mask_head': {torch.bfloat16}}
+
+
+def test_bfloat16_heads_follow_the_feature_dtype(tiny_setup, tmp_path, monkeypatch):
+    model_cfg = copy.deepcopy(tiny_setup[0].model)
+    model_cfg.update(train_feature_dtype='auto', train_bf16_heads=['rpn_head', 'mask_head'])
+    monkeypatch.setattr(cpu_features, 'CPUINFO', _write_cpuinfo(tmp_path / 'old', ['avx2']))
+    model = MODELS.build(model_cfg)
+    # no bfloat16 on this CPU: no hooks, the plain heads
+    assert not model.rpn_head._forward_hooks and not model.roi_head.mask_head._forward_hooks
+    model_cfg.train_bf16_heads = ['rpn_head', 'bbox_head']
+    with pytest.raises(ValueError, match=r"train_bf16_heads .*\['bbox_head'\] not among"):
+        MODELS.build(model_cfg)
