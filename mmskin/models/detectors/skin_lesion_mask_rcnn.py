@@ -1,6 +1,6 @@
 """Mask R-CNN with the paper's results combination (II-B-3)."""
 import functools
-from typing import List, Optional, Sequence, Tuple
+from typing import List, Optional, Tuple
 
 import numpy as np
 import torch
@@ -15,7 +15,9 @@ from torch import Tensor
 from mmskin.utils import cpu_has_bf16
 from mmskin.utils.upstream_private import mask_forward, restore_unpadded_shape
 from ..roi_heads.lesion_mask import paste_lesion_mask, paste_lesion_mask_prob
-from .training_precision import BF16_HEADS, FEATURE_DTYPES, autocast_while_training
+
+#: ``train_feature_dtype`` values
+FEATURE_DTYPES = ('float32', 'bfloat16', 'auto')
 
 
 def instances_to_original(pred_instances: InstanceData, img_meta: dict) -> InstanceData:
@@ -75,10 +77,6 @@ class SkinLesionMaskRCNN(MaskRCNN):
             float32 elsewhere. The features leave the neck in float32, so
             the heads, mmcv's RoIAlign and NMS (float32 kernels only) and
             the losses compute in float32; inference is float32 throughout.
-        train_bf16_heads: heads that also compute in bfloat16 where the
-            backbone and the neck do (``'rpn_head'``, ``'mask_head'``), their
-            outputs returned in float32 for the losses, NMS and RoIAlign
-            (:func:`~mmskin.models.detectors.training_precision.autocast_while_training`).
         lesion_mask_probs: also give ``pred_lesion.mask_prob``, float32
             (H, W): the pixel-wise maximum of the kept detections' pasted mask
             probabilities (0 outside their boxes and without detection), of
@@ -93,7 +91,6 @@ class SkinLesionMaskRCNN(MaskRCNN):
                  lesion_cfg: Optional[dict] = None,
                  instance_masks: bool = False,
                  train_feature_dtype: str = 'float32',
-                 train_bf16_heads: Sequence[str] = (),
                  lesion_mask_probs: bool = False,
                  **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -104,16 +101,6 @@ class SkinLesionMaskRCNN(MaskRCNN):
                              f'{FEATURE_DTYPES}')
         self.train_bf16 = train_feature_dtype == 'bfloat16' or (
             train_feature_dtype == 'auto' and cpu_has_bf16())
-        unknown = sorted(set(train_bf16_heads) - set(BF16_HEADS))
-        if unknown:
-            raise ValueError(f'train_bf16_heads {list(train_bf16_heads)}: {unknown} not among '
-                             f'{list(BF16_HEADS)}')
-        for name in train_bf16_heads if self.train_bf16 else ():
-            try:
-                head = self.get_submodule(BF16_HEADS[name])
-            except AttributeError:
-                raise ValueError(f'train_bf16_heads: this model has no {name}') from None
-            autocast_while_training(head)
         cfg = dict(type='LesionCombinationHead', num_classes=self.roi_head.bbox_head.num_classes)
         cfg.update(lesion_cfg or {})
         try:
