@@ -14,8 +14,8 @@
 #   7. print the metric tables, the operating point, the baseline and the
 #      wall time.
 # Environment: ISIC_DIR (images/, masks/, labels.csv; default
-# ../shared/isic2017_train), WORK_DIR (default work_dirs/isic2017_cpu_r18_hour),
-# VENV (default .venv), CONFIG (default configs/isic/isic2017_cpu_r18_hour.py),
+# ../shared/isic2017_train), WORK_DIR (default work_dirs/isic2017_cpu_r18_gn),
+# VENV (default .venv), CONFIG (default configs/isic/isic2017_cpu_r18_gn.py),
 # SPLIT (the split's file prefix, default
 # configs/isic/splits/isic2017_train_calib15), SEED (training seed, default
 # 0), RULE (tools/analysis/operating_point.py --rule, default sens90).
@@ -29,8 +29,8 @@ py=${VENV:-$repo/.venv}/bin/python
 # OMP_NUM_THREADS=1 there.
 export OMP_NUM_THREADS=${OMP_NUM_THREADS:-2}
 ISIC_DIR=${ISIC_DIR:-../shared/isic2017_train}
-WORK_DIR=${WORK_DIR:-work_dirs/isic2017_cpu_r18_hour}
-config=${CONFIG:-configs/isic/isic2017_cpu_r18_hour.py}
+WORK_DIR=${WORK_DIR:-work_dirs/isic2017_cpu_r18_gn}
+config=${CONFIG:-configs/isic/isic2017_cpu_r18_gn.py}
 splits=${SPLIT:-configs/isic/splits/isic2017_train_calib15}
 seed=${SEED:-0}
 rule=${RULE:-sens90}
