@@ -1,10 +1,10 @@
-# The real-data CPU recipe with colour constancy: Shades of Gray (Minkowski
+# The BatchNorm recipe with colour constancy: Shades of Gray (Minkowski
 # norm p = 6; Finlayson and Trezzi 2004; for dermoscopy Barata et al., IEEE
 # JBHI 2015) on every photo right after loading, in training and testing
 # (and so in each test-time view and in tools/infer.py).
-# It is the recipe (isic2017_cpu_r18_hour.py) with one more step: built on
-# the fast leaf with the recipe's length and checkpoints, so that it stays at
-# most three configs deep (the test of this leaf compares it with the recipe).
+# It is the BatchNorm recipe (isic2017_cpu_r18_hour.py) with one more step:
+# built on the fast leaf with its length and checkpoints, so that it stays at
+# most three configs deep (the test of this leaf compares the two).
 _base_ = './isic2017_cpu_r18_fast.py'
 
 train_cfg = dict(max_iters=5600)
