@@ -1,5 +1,5 @@
-# The BatchNorm recipe, tools/run_real_cpu.sh's until GroupNorm
-# (isic2017_cpu_r18_gn.py, the recipe now, is this leaf with GroupNorm): the fast leaf
+# The BatchNorm recipe (tools/run_real_cpu.sh trains this leaf with
+# GroupNorm, isic2017_cpu_r18_gn.py): the fast leaf
 # (isic2017_cpu_r18_fast.py: the same model and optimizer, computed in
 # bfloat16 where the CPU has it) spending the hour the float32 recipe needed
 # for 4000 iterations on 5600. It trains on the training part of the

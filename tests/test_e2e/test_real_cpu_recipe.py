@@ -177,7 +177,7 @@ def test_groupnorm_leaf_is_the_recipe_with_group_norm():
         'model.backbone', 'model.neck', 'model.roi_head.bbox_head',
         'model.roi_head.mask_head')]
     # GroupNorm everywhere a norm is, the scratch box head, no decay on
-    # norms; the data, optimizer, length and losses stay the recipe's
+    # norms; the data, optimizer, length and losses stay the BatchNorm recipe's
     assert {key.rsplit('.', 1)[0] for key in changed if '.norm_cfg.' in key} == set(norm_cfgs)
     assert {key for key in changed if '.norm_cfg.' not in key} == {
         'model.backbone.zero_init_residual', 'model.roi_head.bbox_head.conv_out_channels',
