@@ -73,5 +73,7 @@ class LesionTestRunner(LesionRunner):
 
     @master_only
     def dump_config(self) -> None:
-        name = os.path.basename(self.cfg.filename) if self.cfg.filename else 'config.py'
+        # mmengine's file name (the config's, or the timestamp's), in log_dir
+        name = (os.path.basename(self.cfg.filename) if self.cfg.filename is not None else
+                f'{self.timestamp}.py')
         self.cfg.dump(os.path.join(self.log_dir, name))
