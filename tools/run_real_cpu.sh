@@ -18,7 +18,10 @@
 # VENV (default .venv), CONFIG (default configs/isic/isic2017_cpu_r18_gn.py),
 # SPLIT (the split's file prefix, default
 # configs/isic/splits/isic2017_train_calib15), SEED (training seed, default
-# 0), RULE (tools/analysis/operating_point.py --rule, default sens90).
+# 0), RULE (tools/analysis/operating_point.py --rule, default sens90),
+# CFG_OPTIONS (key=value settings, separated by spaces, over CONFIG in
+# training and in both tests, as tools/train.py --cfg-options reads them:
+# an ablation without a config file).
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$repo"
@@ -34,6 +37,7 @@ config=${CONFIG:-configs/isic/isic2017_cpu_r18_gn.py}
 splits=${SPLIT:-configs/isic/splits/isic2017_train_calib15}
 seed=${SEED:-0}
 rule=${RULE:-sens90}
+read -ra options <<< "${CFG_OPTIONS:-}"
 ann_dir=$WORK_DIR/annotations
 start=$(date +%s)
 
@@ -45,6 +49,10 @@ try:
     check_rule(sys.argv[1])
 except ValueError as error:
     sys.exit(f"error: RULE={sys.argv[1]}: {error}")' "$rule" || exit 2
+for option in ${options[@]+"${options[@]}"}; do
+  [[ $option =~ ^[A-Za-z_][A-Za-z0-9_.]*=.+$ ]] || {
+    echo "error: CFG_OPTIONS: '$option' is not key=value" >&2; exit 2; }
+done
 for part in train calib val; do
   if [ ! -f "${splits}_$part.txt" ]; then
     echo "error: ${splits}_$part.txt: no such file (SPLIT=$splits needs _train, _calib" \
@@ -63,7 +71,8 @@ done
 img_prefix="$ISIC_DIR/"
 data=(train_dataloader.dataset.ann_file="$ann_dir/train.json"
       train_dataloader.dataset.data_prefix.img="$img_prefix"
-      test_dataloader.dataset.data_prefix.img="$img_prefix")
+      test_dataloader.dataset.data_prefix.img="$img_prefix"
+      ${options[@]+"${options[@]}"})
 threads=$OMP_NUM_THREADS
 
 echo "== 2/6 training $config (seed $seed)"

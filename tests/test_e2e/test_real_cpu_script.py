@@ -47,7 +47,9 @@ def test_recipe_script_fits_the_operating_point_on_the_calibration_part(shared_d
     work_dir = tmp_path / 'run'
     env = _stamped_env()
     env.update(ISIC_DIR=str(isic_dir), WORK_DIR=str(work_dir), CONFIG=str(config),
-               SPLIT=str(prefix), SEED='3', OMP_NUM_THREADS='1')
+               SPLIT=str(prefix), SEED='3', OMP_NUM_THREADS='1',
+               CFG_OPTIONS='model.roi_head.bbox_head.loss_cls.beta=0.5 '
+                           'model.lesion_cfg.score_thr=0.01')
     done = subprocess.run(['bash', str(REPO / 'tools/run_real_cpu.sh')], cwd=REPO, env=env,
                           capture_output=True, text=True, timeout=900)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
@@ -60,6 +62,10 @@ def test_recipe_script_fits_the_operating_point_on_the_calibration_part(shared_d
     assert trained.randomness.seed == 3
     assert trained.model.type == 'SkinLesionMaskRCNN'
     assert trained.get('load_from') is None
+    # CFG_OPTIONS reached the training and both tests
+    assert trained.model.roi_head.bbox_head.loss_cls.beta == 0.5
+    for log in ('calib_test.log', 'test.log'):
+        assert 'score_thr=0.01' in (work_dir / log).read_text(), log
     # operating point fitted on the calibration images only
     point = json.loads((work_dir / 'operating_point.json').read_text())
     assert point['n'] == len(parts['calib'])
@@ -84,6 +90,8 @@ def test_recipe_script_fits_the_operating_point_on_the_calibration_part(shared_d
     (dict(RULE='sens900'), "error: RULE=sens900: unknown rule 'sens900'"),
     (dict(SPLIT='configs/isic/splits/isic2017_train'),
      'error: configs/isic/splits/isic2017_train_calib.txt: no such file'),
+    (dict(CFG_OPTIONS='train_cfg.max_iters=2 model.roi_head'),
+     "error: CFG_OPTIONS: 'model.roi_head' is not key=value"),
 ])
 def test_recipe_script_refuses_bad_settings_before_it_writes(setting, message, tmp_path):
     work_dir = tmp_path / 'run'
