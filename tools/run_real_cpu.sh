@@ -49,9 +49,20 @@ try:
     check_rule(sys.argv[1])
 except ValueError as error:
     sys.exit(f"error: RULE={sys.argv[1]}: {error}")' "$rule" || exit 2
+# settings the script makes itself (ISIC_DIR, SPLIT, WORK_DIR, SEED)
+own=(train_dataloader.dataset.ann_file train_dataloader.dataset.data_prefix
+     test_dataloader.dataset.ann_file test_dataloader.dataset.data_prefix randomness.seed)
 for option in ${options[@]+"${options[@]}"}; do
   [[ $option =~ ^[A-Za-z_][A-Za-z0-9_.]*=.+$ ]] || {
     echo "error: CFG_OPTIONS: '$option' is not key=value" >&2; exit 2; }
+  key=${option%%=*}
+  for set_here in "${own[@]}"; do
+    if [[ $key == "$set_here" || $key == "$set_here".* || $set_here == "$key".* ]]; then
+      echo "error: CFG_OPTIONS: '$key' is set by the script (ISIC_DIR, SPLIT, WORK_DIR," \
+        "SEED choose it)" >&2
+      exit 2
+    fi
+  done
 done
 for part in train calib val; do
   if [ ! -f "${splits}_$part.txt" ]; then

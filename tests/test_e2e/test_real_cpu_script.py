@@ -92,6 +92,12 @@ def test_recipe_script_fits_the_operating_point_on_the_calibration_part(shared_d
      'error: configs/isic/splits/isic2017_train_calib.txt: no such file'),
     (dict(CFG_OPTIONS='train_cfg.max_iters=2 model.roi_head'),
      "error: CFG_OPTIONS: 'model.roi_head' is not key=value"),
+    (dict(CFG_OPTIONS='randomness.seed=4'),
+     "error: CFG_OPTIONS: 'randomness.seed' is set by the script"),
+    (dict(CFG_OPTIONS='test_dataloader.dataset.data_prefix.img=/elsewhere/'),
+     "error: CFG_OPTIONS: 'test_dataloader.dataset.data_prefix.img' is set by the script"),
+    (dict(CFG_OPTIONS='train_dataloader.dataset={}'),
+     "error: CFG_OPTIONS: 'train_dataloader.dataset' is set by the script"),
 ])
 def test_recipe_script_refuses_bad_settings_before_it_writes(setting, message, tmp_path):
     work_dir = tmp_path / 'run'
