@@ -49,9 +49,13 @@ try:
     check_rule(sys.argv[1])
 except ValueError as error:
     sys.exit(f"error: RULE={sys.argv[1]}: {error}")' "$rule" || exit 2
-# settings the script makes itself (ISIC_DIR, SPLIT, WORK_DIR, SEED)
-own=(train_dataloader.dataset.ann_file train_dataloader.dataset.data_prefix
-     test_dataloader.dataset.ann_file test_dataloader.dataset.data_prefix randomness.seed)
+# the settings the script makes itself (ISIC_DIR, SPLIT, WORK_DIR, SEED):
+# the data below, each test's ann_file and the seed
+img_prefix="$ISIC_DIR/"
+data=(train_dataloader.dataset.ann_file="$ann_dir/train.json"
+      train_dataloader.dataset.data_prefix.img="$img_prefix"
+      test_dataloader.dataset.data_prefix.img="$img_prefix")
+own=("${data[@]%%=*}" test_dataloader.dataset.ann_file randomness.seed)
 for option in ${options[@]+"${options[@]}"}; do
   [[ $option =~ ^[A-Za-z_][A-Za-z0-9_.]*=.+$ ]] || {
     echo "error: CFG_OPTIONS: '$option' is not key=value" >&2; exit 2; }
@@ -64,6 +68,7 @@ for option in ${options[@]+"${options[@]}"}; do
     fi
   done
 done
+data+=(${options[@]+"${options[@]}"})
 for part in train calib val; do
   if [ ! -f "${splits}_$part.txt" ]; then
     echo "error: ${splits}_$part.txt: no such file (SPLIT=$splits needs _train, _calib" \
@@ -74,16 +79,11 @@ done
 
 echo "== 1/6 converting the split $splits of $ISIC_DIR"
 for part in train calib val; do
-  # file names relative to ISIC_DIR (--root), the data prefix below
+  # file names relative to ISIC_DIR (--root), the data prefix above
   "$py" tools/dataset_converters/isic_to_coco.py folder --images "$ISIC_DIR/images" \
     --masks "$ISIC_DIR/masks" --labels "$ISIC_DIR/labels.csv" --root "$ISIC_DIR" \
     --ids "${splits}_$part.txt" --out "$ann_dir/$part.json"
 done
-img_prefix="$ISIC_DIR/"
-data=(train_dataloader.dataset.ann_file="$ann_dir/train.json"
-      train_dataloader.dataset.data_prefix.img="$img_prefix"
-      test_dataloader.dataset.data_prefix.img="$img_prefix"
-      ${options[@]+"${options[@]}"})
 threads=$OMP_NUM_THREADS
 
 echo "== 2/6 training $config (seed $seed)"
