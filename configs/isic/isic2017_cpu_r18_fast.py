@@ -9,10 +9,14 @@ model = dict(
     # weights, heads and losses in float32.
     train_feature_dtype='auto',
     # RoIAlign averages 2 x 2 points per bin, not one per feature pixel the
-    # bin covers: its backward is the costliest RoI operation.
+    # bin covers: its backward is the costliest RoI operation. With the grid
+    # fixed, it is a sparse matrix product on all threads (mmcv's CPU kernel
+    # runs on one): the same values up to float rounding.
     roi_head=dict(
-        bbox_roi_extractor=dict(roi_layer=dict(sampling_ratio=2)),
-        mask_roi_extractor=dict(roi_layer=dict(sampling_ratio=2))),
+        bbox_roi_extractor=dict(type='LesionRoIExtractor',
+                                roi_layer=dict(type='SparseRoIAlign', sampling_ratio=2)),
+        mask_roi_extractor=dict(type='LesionRoIExtractor',
+                                roi_layer=dict(type='SparseRoIAlign', sampling_ratio=2))),
     train_cfg=dict(
         # Proposals for 256-pixel inputs, not mmdet's 2000 / 1000 for
         # 1333-pixel COCO images (a 256 x 256 input has 1/16 of the pixels).

@@ -133,7 +133,11 @@ def test_fast_leaf_changes_only_how_an_iteration_computes():
     # data, optimizer, schedule and losses stay the recipe's
     assert changed == {
         'model.train_feature_dtype',
+        'model.roi_head.bbox_roi_extractor.type',
+        'model.roi_head.bbox_roi_extractor.roi_layer.type',
         'model.roi_head.bbox_roi_extractor.roi_layer.sampling_ratio',
+        'model.roi_head.mask_roi_extractor.type',
+        'model.roi_head.mask_roi_extractor.roi_layer.type',
         'model.roi_head.mask_roi_extractor.roi_layer.sampling_ratio',
         'model.train_cfg.rpn_proposal.nms_pre',
         'model.train_cfg.rpn_proposal.max_per_img',
@@ -141,6 +145,8 @@ def test_fast_leaf_changes_only_how_an_iteration_computes():
         'optim_wrapper.optimizer.fused',
     }
     assert fast['model.train_feature_dtype'] == 'auto'
+    for head in ('bbox', 'mask'):
+        assert fast[f'model.roi_head.{head}_roi_extractor.roi_layer.type'] == 'SparseRoIAlign'
 
 
 def test_fast_leaf_trains_on_real_images(real_handful, tmp_path):

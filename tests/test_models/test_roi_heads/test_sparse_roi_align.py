@@ -1,0 +1,111 @@
+import pytest
+import torch
+from mmcv.ops import RoIAlign
+from mmdet.registry import MODELS
+
+from mmskin.models.roi_heads import LesionRoIExtractor, SparseRoIAlign
+
+# (batch index, x1, y1, x2, y2) in image pixels on a 4-pixel stride map of
+# 13 x 17 (52 x 68 pixels): inside, across every border, beyond the map
+# (mmcv's zero region outside [-1, size]), a point and a sliver.
+ROIS = torch.tensor([
+    [0, 4.0, 6.0, 40.0, 30.0],
+    [1, -9.0, -7.0, 20.0, 15.0],
+    [1, 50.0, 30.0, 90.0, 75.0],
+    [0, -30.0, 10.0, 80.0, 14.0],
+    [1, 70.0, 60.0, 99.0, 95.0],
+    [0, 10.0, 10.0, 10.0, 10.0],
+    [1, 3.3, 7.7, 3.9, 51.2],
+    [0, 0.0, 0.0, 68.0, 52.0],
+])
+
+
+def _feats(dtype=torch.float32):
+    torch.manual_seed(0)
+    return torch.randn(2, 5, 13, 17, dtype=dtype)
+
+
+def _forward_backward(layer, feats, rois):
+    feats = feats.clone().requires_grad_(True)
+    out = layer(feats, rois)
+    weight = torch.linspace(-1, 1, out.numel(), dtype=out.dtype).view_as(out)
+    (out * weight).sum().backward()
+    return out.detach(), feats.grad
+
+
+@pytest.mark.parametrize('aligned', [True, False])
+@pytest.mark.parametrize('sampling_ratio', [1, 2, 3])
+@pytest.mark.parametrize('output_size', [7, (14, 14), (3, 5)])
+def test_equals_mmcv_forward_and_backward(aligned, sampling_ratio, output_size):
+    args = dict(output_size=output_size, spatial_scale=0.25, sampling_ratio=sampling_ratio,
+                aligned=aligned)
+    out, grad = _forward_backward(SparseRoIAlign(**args), _feats(), ROIS)
+    ref_out, ref_grad = _forward_backward(RoIAlign(**args), _feats(), ROIS)
+    assert out.shape == ref_out.shape
+    # equal up to the order of the float additions
+    torch.testing.assert_close(out, ref_out, rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(grad, ref_grad, rtol=1e-5, atol=1e-5)
+    # the RoI beyond the map pools zeros, as in mmcv
+    assert (out[4] == 0).all() and (ref_out[4] == 0).all()
+    assert out.abs().sum() > 0
+
+
+def test_float64_is_computed_in_float64():
+    feats = _feats(torch.float64)
+    out = SparseRoIAlign(7, 0.25, 2)(feats, ROIS.double())
+    ref = RoIAlign(7, 0.25, 2)(feats.float(), ROIS).double()
+    assert out.dtype == torch.float64
+    torch.testing.assert_close(out, ref, rtol=1e-5, atol=1e-5)
+
+
+def test_bfloat16_features_are_pooled_in_float32():
+    feats = _feats(torch.bfloat16)
+    out = SparseRoIAlign(7, 0.25, 2)(feats, ROIS)
+    ref = RoIAlign(7, 0.25, 2)(feats.float(), ROIS)
+    assert out.dtype == torch.bfloat16
+    torch.testing.assert_close(out.float(), ref, rtol=1e-2, atol=1e-2)
+
+
+def test_no_rois_and_no_gradient_to_rois():
+    layer = SparseRoIAlign((7, 7), 0.25, 2)
+    feats = _feats().requires_grad_(True)
+    empty = layer(feats, ROIS[:0])
+    assert empty.shape == (0, 5, 7, 7)
+    rois = ROIS.clone().requires_grad_(True)
+    layer(feats, rois).sum().backward()
+    assert rois.grad is None and feats.grad is not None
+
+
+@pytest.mark.parametrize('kwargs, message', [
+    (dict(sampling_ratio=0), 'sampling_ratio > 0'),
+    (dict(pool_mode='max'), "'avg' only"),
+    (dict(use_torchvision=True), 'use_torchvision=False'),
+])
+def test_refuses_what_it_does_not_compute(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        SparseRoIAlign(7, 0.25, **kwargs)
+
+
+def _extractor(layer_type, **layer):
+    return MODELS.build(dict(type='LesionRoIExtractor', out_channels=5, featmap_strides=[4, 8],
+                             roi_layer=dict(type=layer_type, output_size=7, **layer)))
+
+
+def test_extractor_builds_registered_and_mmcv_layers_alike():
+    sparse = _extractor('SparseRoIAlign', sampling_ratio=2)
+    mmcv = _extractor('RoIAlign', sampling_ratio=2)
+    assert isinstance(sparse, LesionRoIExtractor)
+    assert [type(layer) for layer in sparse.roi_layers] == [SparseRoIAlign] * 2
+    assert [type(layer) for layer in mmcv.roi_layers] == [RoIAlign] * 2
+    assert [layer.spatial_scale for layer in sparse.roi_layers] == [0.25, 0.125]
+    torch.manual_seed(1)
+    feats = (torch.randn(2, 5, 16, 20), torch.randn(2, 5, 8, 10))
+    # small RoIs go to the stride-4 map, large ones to the stride-8 map
+    rois = torch.tensor([[0, 2.0, 3.0, 20.0, 25.0], [1, 0.0, 0.0, 79.0, 63.0],
+                         [1, 30.0, 10.0, 50.0, 40.0]])
+    torch.testing.assert_close(sparse(feats, rois), mmcv(feats, rois), rtol=1e-5, atol=1e-5)
+
+
+def test_extractor_names_an_unknown_layer():
+    with pytest.raises(KeyError, match="'NoSuchAlign' is neither in mmcv.ops nor registered"):
+        _extractor('NoSuchAlign')
