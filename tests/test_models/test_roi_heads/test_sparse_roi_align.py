@@ -83,3 +83,15 @@ def test_no_rois_and_no_gradient_to_rois():
 def test_refuses_what_it_does_not_compute(kwargs, message):
     with pytest.raises(ValueError, match=message):
         SparseRoIAlign(7, 0.25, **kwargs)
+
+
+def test_repeats_bit_for_bit():
+    # a resumed run repeats the interrupted one only if every kernel does
+    # (large enough for torch to split the products between threads)
+    torch.manual_seed(2)
+    feats = torch.randn(2, 64, 32, 32)
+    rois = ROIS.repeat(25, 1) + torch.rand(200, 5) * torch.tensor([0, 8.0, 8.0, 8.0, 8.0])
+    layer = SparseRoIAlign((14, 14), 0.125, 2)
+    first = _forward_backward(layer, feats, rois)
+    second = _forward_backward(layer, feats, rois)
+    assert all(torch.equal(a, b) for a, b in zip(first, second))
