@@ -1,5 +1,5 @@
 from .lesion_bbox_head import SkinLesionBBoxHead
 from .lesion_roi_extractor import LesionRoIExtractor
-from .sparse_roi_align import SparseRoIAlign, sparse_roi_align
+from .sparse_roi_align import SparseRoIAlign
 
-__all__ = ['LesionRoIExtractor', 'SkinLesionBBoxHead', 'SparseRoIAlign', 'sparse_roi_align']
+__all__ = ['LesionRoIExtractor', 'SkinLesionBBoxHead', 'SparseRoIAlign']

@@ -7,12 +7,13 @@ the forward and in the backward pass. With a fixed number of samples per bin
 most ``4 * sampling_ratio ** 2`` feature pixels, so the whole layer is one
 sparse matrix ``S`` (one row per output bin, one column per feature pixel of
 the batch) applied to the features laid out as ``(pixels, channels)``:
-``out = S @ F`` and, for the backward pass, ``dF = S.T @ dout``, products
-torch computes on all its threads with vectorised inner loops over the
-channels. ``S`` holds mmcv's bilinear weights (its clamping at the border
+``out = S @ F`` and, for the backward pass, ``dF = S.T @ dout``: products
+of a CSR matrix and a dense one, which torch computes on all its threads
+with vectorised inner loops over the channels. ``S`` holds mmcv's bilinear weights (its clamping at the border
 and its zero outside ``[-1, size]``), so the output equals mmcv's up to the
 order of the float additions.
 """
+import warnings
 from typing import Tuple, Union
 
 import torch
@@ -32,6 +33,39 @@ def _axis_weights(coord: Tensor, size: int) -> Tuple[Tensor, Tensor, Tensor, Ten
     coord = torch.where(low >= size - 1, low.to(coord.dtype), coord)
     frac = coord - low
     return low, high, (1.0 - frac) * inside, frac * inside
+
+
+class _SparseRowsProduct(torch.autograd.Function):
+    """``matrix @ pixels`` for a sparse matrix with ``per_row`` entries in
+    each row, given row by row as ``cols`` and ``values`` (a column may come
+    twice in a row: the entries add). CSR products both ways: the forward
+    one as given, the backward one with the entries sorted by column (a
+    stable sort: the same order of additions every time)."""
+
+    @staticmethod
+    def forward(ctx, pixels: Tensor, cols: Tensor, values: Tensor, per_row: int) -> Tensor:
+        num_rows, num_pixels = cols.numel() // per_row, pixels.size(0)
+        row_ptr = torch.arange(0, cols.numel() + 1, per_row, device=cols.device)
+        with warnings.catch_warnings():  # torch: 'Sparse CSR tensor support is in beta'
+            warnings.simplefilter('ignore', UserWarning)
+            matrix = torch.sparse_csr_tensor(row_ptr, cols, values, (num_rows, num_pixels),
+                                             check_invariants=False)
+        ctx.save_for_backward(cols, values)
+        ctx.per_row, ctx.num_pixels = per_row, num_pixels
+        return torch.sparse.mm(matrix, pixels)
+
+    @staticmethod
+    def backward(ctx, grad: Tensor):
+        if not ctx.needs_input_grad[0]:
+            return None, None, None, None
+        cols, values = ctx.saved_tensors
+        order = torch.argsort(cols, stable=True)
+        col_ptr = torch.searchsorted(
+            cols[order], torch.arange(ctx.num_pixels + 1, device=cols.device))
+        transposed = torch.sparse_csr_tensor(
+            col_ptr, order // ctx.per_row, values[order],
+            (ctx.num_pixels, cols.numel() // ctx.per_row), check_invariants=False)
+        return torch.sparse.mm(transposed, grad.contiguous()), None, None, None
 
 
 def sparse_roi_align(feats: Tensor, rois: Tensor, output_size: Tuple[int, int],
@@ -76,14 +110,8 @@ def sparse_roi_align(feats: Tensor, rois: Tensor, output_size: Tuple[int, int],
     shape = (num_rois, out_h, out_w, sampling_ratio, sampling_ratio, 2, 2)
     cols = ((img * height + y_idx) * width + x_idx).expand(shape).reshape(-1)
     values = (wy * wx).expand(shape).reshape(-1) / float(sampling_ratio * sampling_ratio)
-    rows = torch.arange(num_rois * out_h * out_w, device=feats.device)
-    rows = rows.repeat_interleave(4 * sampling_ratio * sampling_ratio)
-    matrix = torch.sparse_coo_tensor(
-        torch.stack([rows, cols]), values,
-        (num_rois * out_h * out_w, num_imgs * height * width),
-        check_invariants=False).coalesce()
     pixels = feats.to(dtype).permute(0, 2, 3, 1).reshape(-1, channels)
-    out = torch.sparse.mm(matrix, pixels)
+    out = _SparseRowsProduct.apply(pixels, cols, values, 4 * sampling_ratio * sampling_ratio)
     return out.view(num_rois, out_h, out_w, channels).permute(0, 3, 1, 2).to(feats.dtype)
 
 
