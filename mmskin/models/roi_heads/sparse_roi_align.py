@@ -9,9 +9,9 @@ sparse matrix ``S`` (one row per output bin, one column per feature pixel of
 the batch) applied to the features laid out as ``(pixels, channels)``:
 ``out = S @ F`` and, for the backward pass, ``dF = S.T @ dout``: products
 of a CSR matrix and a dense one, which torch computes on all its threads
-with vectorised inner loops over the channels. ``S`` holds mmcv's bilinear weights (its clamping at the border
-and its zero outside ``[-1, size]``), so the output equals mmcv's up to the
-order of the float additions.
+with vectorised inner loops over the channels. ``S`` holds mmcv's bilinear
+weights (its clamping at the border and its zero outside ``[-1, size]``),
+so the output equals mmcv's up to the order of the float additions.
 """
 import warnings
 from typing import Tuple, Union
