@@ -28,7 +28,9 @@ def _axis_weights(coord: Tensor, size: int) -> Tuple[Tensor, Tensor, Tensor, Ten
     point lies outside ``[-1, size]``."""
     inside = ((coord >= -1.0) & (coord <= size)).to(coord.dtype)
     coord = coord.clamp(min=0.0)
-    low = coord.floor().long().clamp(max=size - 1)
+    # (clamped below too: a NaN coordinate gets index 0 and NaN weights,
+    # never an index outside the map)
+    low = coord.floor().long().clamp(0, size - 1)
     high = (low + 1).clamp(max=size - 1)
     coord = torch.where(low >= size - 1, low.to(coord.dtype), coord)
     frac = coord - low
@@ -84,6 +86,10 @@ def sparse_roi_align(feats: Tensor, rois: Tensor, output_size: Tuple[int, int],
         return feats.new_zeros(0, channels, out_h, out_w)
     dtype = feats.dtype if feats.dtype in (torch.float32, torch.float64) else torch.float32
     rois = rois.detach().to(dtype)
+    img = rois[:, 0].long()
+    if int(img.min()) < 0 or int(img.max()) >= num_imgs:
+        raise ValueError(f'RoI batch indices {int(img.min())}..{int(img.max())} outside the '
+                         f'{num_imgs} feature maps')
     offset = 0.5 if aligned else 0.0
     x1, y1, x2, y2 = (rois[:, i] * spatial_scale - offset for i in range(1, 5))
     roi_w, roi_h = x2 - x1, y2 - y1
@@ -91,7 +97,7 @@ def sparse_roi_align(feats: Tensor, rois: Tensor, output_size: Tuple[int, int],
         roi_w, roi_h = roi_w.clamp(min=1.0), roi_h.clamp(min=1.0)
     bin_w, bin_h = roi_w / out_w, roi_h / out_h
     steps = (torch.arange(sampling_ratio, dtype=dtype, device=feats.device) + 0.5)
-    # sampling coordinates in mmcv's order of operations: (K, bins, samples)
+    # sampling coordinates, placed as mmcv places them: (K, bins, samples)
     ys = (y1[:, None, None]
           + torch.arange(out_h, dtype=dtype, device=feats.device)[None, :, None]
           * bin_h[:, None, None] + steps[None, None] * (bin_h / sampling_ratio)[:, None, None])
@@ -106,7 +112,7 @@ def sparse_roi_align(feats: Tensor, rois: Tensor, output_size: Tuple[int, int],
     x_idx = torch.stack([x_low, x_high], -1)[:, None, :, None, :, None, :]
     wy = torch.stack([wy_low, wy_high], -1)[:, :, None, :, None, :, None]
     wx = torch.stack([wx_low, wx_high], -1)[:, None, :, None, :, None, :]
-    img = rois[:, 0].long()[:, None, None, None, None, None, None]
+    img = img[:, None, None, None, None, None, None]
     shape = (num_rois, out_h, out_w, sampling_ratio, sampling_ratio, 2, 2)
     cols = ((img * height + y_idx) * width + x_idx).expand(shape).reshape(-1)
     values = (wy * wx).expand(shape).reshape(-1) / float(sampling_ratio * sampling_ratio)

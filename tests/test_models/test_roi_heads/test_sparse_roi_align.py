@@ -75,6 +75,23 @@ def test_no_rois_and_no_gradient_to_rois():
     assert rois.grad is None and feats.grad is not None
 
 
+def test_a_nan_roi_pools_nan_and_stays_inside_the_map():
+    rois = ROIS.clone()
+    rois[2, 1:] = float('nan')
+    layer = SparseRoIAlign(7, 0.25, 2)
+    out = layer(_feats(), rois)
+    assert torch.isnan(out[2]).all()
+    torch.testing.assert_close(out[[0, 1, 3]], layer(_feats(), ROIS[[0, 1, 3]]))
+
+
+@pytest.mark.parametrize('index', [2.0, -1.0, float('nan')])
+def test_refuses_a_batch_index_without_a_feature_map(index):
+    rois = ROIS.clone()
+    rois[1, 0] = index
+    with pytest.raises(ValueError, match='outside the 2 feature maps'):
+        SparseRoIAlign(7, 0.25, 2)(_feats(), rois)
+
+
 @pytest.mark.parametrize('kwargs, message', [
     (dict(sampling_ratio=0), 'sampling_ratio > 0'),
     (dict(pool_mode='max'), "'avg' only"),
