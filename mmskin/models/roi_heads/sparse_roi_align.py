@@ -37,6 +37,12 @@ def _axis_weights(coord: Tensor, size: int) -> Tuple[Tensor, Tensor, Tensor, Ten
     return low, high, (1.0 - frac) * inside, frac * inside
 
 
+def _check_sampling_ratio(sampling_ratio: int) -> None:
+    if int(sampling_ratio) <= 0:
+        raise ValueError(f'SparseRoIAlign needs sampling_ratio > 0, got {sampling_ratio}: '
+                         'a fixed number of samples per bin (mmcv.ops.RoIAlign takes 0)')
+
+
 class _SparseRowsProduct(torch.autograd.Function):
     """``matrix @ pixels`` for a sparse matrix with ``per_row`` entries in
     each row, given row by row as ``cols`` and ``values`` (a column may come
@@ -77,8 +83,7 @@ def sparse_roi_align(feats: Tensor, rois: Tensor, output_size: Tuple[int, int],
     ``feats`` (N, C, H, W), ``sampling_ratio`` x ``sampling_ratio`` points
     per bin: (K, C, *output_size), as ``mmcv.ops.roi_align`` with ``pool_mode
     'avg'``. No gradient flows to ``rois`` (none does in mmcv)."""
-    if sampling_ratio <= 0:
-        raise ValueError(f'sparse_roi_align needs sampling_ratio > 0, got {sampling_ratio}')
+    _check_sampling_ratio(sampling_ratio)
     num_imgs, channels, height, width = feats.shape
     out_h, out_w = output_size
     num_rois = rois.size(0)
@@ -87,16 +92,16 @@ def sparse_roi_align(feats: Tensor, rois: Tensor, output_size: Tuple[int, int],
     dtype = feats.dtype if feats.dtype in (torch.float32, torch.float64) else torch.float32
     rois = rois.detach().to(dtype)
     img = rois[:, 0].long()
-    if int(img.min()) < 0 or int(img.max()) >= num_imgs:
-        raise ValueError(f'RoI batch indices {int(img.min())}..{int(img.max())} outside the '
-                         f'{num_imgs} feature maps')
+    first, last = (int(i) for i in torch.aminmax(img))
+    if first < 0 or last >= num_imgs:
+        raise ValueError(f'RoI batch indices {first}..{last} outside the {num_imgs} feature maps')
     offset = 0.5 if aligned else 0.0
     x1, y1, x2, y2 = (rois[:, i] * spatial_scale - offset for i in range(1, 5))
     roi_w, roi_h = x2 - x1, y2 - y1
     if not aligned:  # mmcv's legacy mode: RoIs at least one pixel wide
         roi_w, roi_h = roi_w.clamp(min=1.0), roi_h.clamp(min=1.0)
     bin_w, bin_h = roi_w / out_w, roi_h / out_h
-    steps = (torch.arange(sampling_ratio, dtype=dtype, device=feats.device) + 0.5)
+    steps = torch.arange(sampling_ratio, dtype=dtype, device=feats.device) + 0.5
     # sampling coordinates, placed as mmcv places them: (K, bins, samples)
     ys = (y1[:, None, None]
           + torch.arange(out_h, dtype=dtype, device=feats.device)[None, :, None]
@@ -144,9 +149,7 @@ class SparseRoIAlign(nn.Module):
                  sampling_ratio: int = 2, pool_mode: str = 'avg', aligned: bool = True,
                  use_torchvision: bool = False) -> None:
         super().__init__()
-        if int(sampling_ratio) <= 0:
-            raise ValueError(f'SparseRoIAlign needs sampling_ratio > 0, got {sampling_ratio}: '
-                             'a fixed number of samples per bin (mmcv.ops.RoIAlign takes 0)')
+        _check_sampling_ratio(sampling_ratio)
         if pool_mode != 'avg':
             raise ValueError(f"SparseRoIAlign pools by 'avg' only, got pool_mode={pool_mode!r}")
         if use_torchvision:
